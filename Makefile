@@ -1,0 +1,38 @@
+# taktgeber — the two commands a newcomer needs: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+WORLD ?= worlds/demo
+PORT ?= 8765
+SEED ?= 42
+
+.PHONY: install test demo bench bench-load lint clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+demo: $(STAMP)
+	$(BIN)/python -m taktgeber.demo --world $(WORLD) --port $(PORT) --seed $(SEED)
+
+bench: bench-load
+
+bench-load: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_load
+
+lint: $(STAMP)
+	$(BIN)/ruff check taktgeber pipelines tests
+
+clean:
+	rm -rf warehouse/*.duckdb worlds .dlt/.pipelines

@@ -1,0 +1,3 @@
+"""taktgeber — quote-to-cash warehouse for professional-services firms."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+import sys
+
+from taktgeber.cli import main
+
+sys.exit(main())
