@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     gen = sub.add_parser("generate", help="write a deterministic world (fixture folder)")
-    gen.add_argument("--scale", choices=["demo", "1m", "10m"], default="demo")
+    gen.add_argument("--scale", choices=["small", "demo", "1m", "10m"], default="demo")
     gen.add_argument("--seed", type=int, default=42)
     gen.add_argument("--out", required=True)
     gen.set_defaults(func=_cmd_generate)
