@@ -1,0 +1,14 @@
+{% macro kpi_round(value, places) -%}
+    {#- KPI rounding (docs/answer-key.md): days to 0.1, rates to 4 decimals, EUR to the cent,
+        half-up. Divisions on DuckDB return DOUBLE, so the value is first fixed to 10
+        decimals (which removes binary noise such as 12.3499999999) and then rounded. -#}
+    cast(round(cast({{ value }} as decimal(38, 10)), {{ places }}) as decimal(18, {{ places }}))
+{%- endmacro %}
+
+{% macro kpi_ratio(numerator, denominator, places=4) -%}
+    {#- numerator ÷ denominator rounded half-up; null when the denominator is 0 or null. -#}
+    case
+        when coalesce({{ denominator }}, 0) = 0 then null
+        else {{ kpi_round('cast(' ~ numerator ~ ' as double) / cast(' ~ denominator ~ ' as double)', places) }}
+    end
+{%- endmacro %}
