@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 
 from taktgeber.config import DEFAULT_SANDBOX_PORT
@@ -34,6 +35,29 @@ def _cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _as_of(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from taktgeber.build import build, print_report
+
+    result = build(world=Path(args.world) if args.world else None, as_of=_as_of(args.as_of))
+    print_report(result)
+    return 0 if result.ok else 1
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from taktgeber.run import run_all
+
+    return run_all(
+        world=Path(args.world) if args.world else None,
+        as_of=_as_of(args.as_of),
+        base_url=args.base_url,
+        push=not args.no_push,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="taktgeber", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -55,6 +79,18 @@ def build_parser() -> argparse.ArgumentParser:
     ld.add_argument("--source", action="append", choices=["hubspot", "harvest", "xero"])
     ld.add_argument("--base-url", default=None, help="sandbox root, e.g. http://127.0.0.1:8765")
     ld.set_defaults(func=_cmd_load)
+
+    bd = sub.add_parser("build", help="dbt seed + build the warehouse; report failures")
+    bd.add_argument("--world", default=None, help="use this world's seeds/ and push ledger")
+    bd.add_argument("--as-of", default=None, help="as_of_date (YYYY-MM-DD); default today")
+    bd.set_defaults(func=_cmd_build)
+
+    rn = sub.add_parser("run", help="load → build → push → publish")
+    rn.add_argument("--world", default=None)
+    rn.add_argument("--as-of", default=None)
+    rn.add_argument("--base-url", default=None)
+    rn.add_argument("--no-push", action="store_true", help="stop after the build")
+    rn.set_defaults(func=_cmd_run)
     return parser
 
 
