@@ -22,7 +22,9 @@ def _won_deals(ctx: Context) -> list[Deal]:
 
 def _deal_finding(ctx: Context, check: str, deal: Deal) -> Finding:
     on = deal.closedate or ctx.as_of
-    return finding(ctx, check, {"hubspot_deal_id": deal.id}, deal.amount, deal.currency or "EUR", on)
+    return finding(
+        ctx, check, {"hubspot_deal_id": deal.id}, deal.amount, deal.currency or "EUR", on
+    )
 
 
 def won_deal_without_project(ctx: Context) -> list[Finding]:

@@ -11,9 +11,7 @@ from taktgeber.oracle.world import Deal, LineItem, Project, Work
 
 
 def _work(ctx: Context, end: date) -> list[Work]:
-    return sorted(
-        (w for w in ctx.world.work if w.spent_date <= end), key=lambda w: (w.kind, w.id)
-    )
+    return sorted((w for w in ctx.world.work if w.spent_date <= end), key=lambda w: (w.kind, w.id))
 
 
 def _work_finding(ctx: Context, check: str, work: Work, amount: Decimal | None = None) -> Finding:
@@ -47,7 +45,10 @@ def over_budget(ctx: Context, project: Project, end: date) -> Decimal | None:
         (
             w.value
             for w in ctx.world.work
-            if w.project_id == project.id and w.kind == "time" and w.billable and w.spent_date <= end
+            if w.project_id == project.id
+            and w.kind == "time"
+            and w.billable
+            and w.spent_date <= end
         ),
         Decimal(0),
     )
@@ -129,7 +130,12 @@ def over_budget_without_change_request(ctx: Context) -> list[Finding]:
             keys = {"harvest_project_id": project.id}
             out.append(
                 finding(
-                    ctx, "over_budget_without_change_request", keys, excess, project.currency, ctx.as_of
+                    ctx,
+                    "over_budget_without_change_request",
+                    keys,
+                    excess,
+                    project.currency,
+                    ctx.as_of,
                 )
             )
     return out

@@ -23,7 +23,7 @@ class Settings:
     tolerance_eur: Decimal = Decimal("1.00")
     tolerance_percent: Decimal = Decimal("0.5")
     dunning_days: tuple[int, int, int] = (14, 28, 42)
-    minimum_draft_eur: Decimal = Decimal("250")
+    minimum_draft_eur: Decimal = Decimal(250)
 
 
 @dataclass
@@ -65,7 +65,9 @@ class Context:
         )
 
     def amount_due(self, invoice: Invoice, until: date) -> Decimal:
-        return invoice.total - self.payments_to(invoice.id, until) - self.credits_to(invoice.id, until)
+        return (
+            invoice.total - self.payments_to(invoice.id, until) - self.credits_to(invoice.id, until)
+        )
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,35 @@ from taktgeber.oracle.refdata import RefData
 from taktgeber.oracle.world import Deal, Invoice, LineItem, Project, Work, World
 
 EU_COUNTRIES = frozenset(
-    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
+    [
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+    ]
 )
 #: Invoice states that still bill the work named on them (voided/deleted ones do not).
 LIVE_INVOICE_STATES = frozenset({"DRAFT", "SUBMITTED", "AUTHORISED", "PAID"})
@@ -76,8 +104,7 @@ class Links:
                     self.contact_of_company.setdefault(link.company_id, contact_id)
 
         self.company_of_client: dict[int, str | None] = {
-            c.id: self._company_by_name.get(normalise_name(c.name))
-            for c in world.clients.values()
+            c.id: self._company_by_name.get(normalise_name(c.name)) for c in world.clients.values()
         }
         self.projects_by_code: dict[str, list[Project]] = defaultdict(list)
         for project in sorted(world.projects.values(), key=lambda p: p.id):
@@ -93,12 +120,16 @@ class Links:
                 self.deal_of_line_item.setdefault(item_id, deal)
 
         invoices = world.invoices.values()
-        self.live_invoices = {i.id: i for i in invoices if i.type == "ACCREC" and i.status in LIVE_INVOICE_STATES}
+        self.live_invoices = {
+            i.id: i for i in invoices if i.type == "ACCREC" and i.status in LIVE_INVOICE_STATES
+        }
         self._live_by_number = {i.number: i.id for i in self.live_invoices.values() if i.number}
         self._live_by_reference = {
             i.reference: i.id for i in self.live_invoices.values() if i.reference
         }
-        self.posted_invoices = {i.id: i for i in invoices if i.type == "ACCREC" and i.status in POSTED_STATES}
+        self.posted_invoices = {
+            i.id: i for i in invoices if i.type == "ACCREC" and i.status in POSTED_STATES
+        }
         self._posted_by_number = {i.number: i.id for i in self.posted_invoices.values() if i.number}
         self.ledger_billed: dict[tuple[str, str], set[str]] = defaultdict(set)
         for record in world.ledger:

