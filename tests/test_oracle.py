@@ -346,3 +346,308 @@ def test_billing_model_customer_and_currency_mismatch(tmp_path):
         ({"hubspot_deal_id": "230"}, "1000.00", "1000.00", "EUR"),
         ({"hubspot_deal_id": "232"}, "3000.00", "3000.00", "EUR"),
     ]
+
+
+# ---------------------------------------------------------------------------------------
+# work → billing
+
+
+@pytest.mark.parametrize(("day", "fires"), [("2026-09-14", True), ("2026-09-15", False)])
+def test_unbilled_approved_work_after_30_days(tmp_path, day, fires):
+    w = base()
+    w.time(1, 501, day, "1.5")
+    w.expense(2, 501, day, "42.10", closed=False)  # unapproved: not this check
+    w.time(3, 501, "2026-08-01", "1", invoice="INV-1")  # billed
+    w.invoice("I1", "INV-1", "C1", "2026-08-31", "100")
+    w.post("I1")
+    w.payment("P1", "I1", "2026-09-05", "100")
+    expected = [({"harvest_time_entry_id": 1}, "150.00", "150.00", "EUR")] if fires else []
+    assert found(run(w, tmp_path), "unbilled_approved_work") == expected
+
+
+def test_voided_invoice_bills_nothing(tmp_path):
+    w = base()
+    w.time(1, 501, "2026-08-01", "1", invoice="INV-1")
+    w.invoice("I1", "INV-1", "C1", "2026-08-31", "100", status="VOIDED")
+    assert found(run(w, tmp_path), "unbilled_approved_work") == [
+        ({"harvest_time_entry_id": 1}, "100.00", "100.00", "EUR")
+    ]
+
+
+def test_unapproved_work_invoiced(tmp_path):
+    w = base()
+    w.time(1, 501, "2026-10-01", "2", closed=False, invoice="INV-1")
+    w.expense(2, 501, "2026-10-01", "12.50", closed=False, invoice="INV-1")
+    w.time(3, 501, "2026-10-01", "2", closed=False, invoice="INV-404")  # no such invoice
+    w.invoice("I1", "INV-1", "C1", "2026-10-02", "212.50")
+    w.post("I1")
+    w.payment("P1", "I1", "2026-10-05", "212.50")
+    result = run(w, tmp_path)
+    assert found(result, "unapproved_work_invoiced") == [
+        ({"harvest_expense_id": 2}, "12.50", "12.50", "EUR"),
+        ({"harvest_time_entry_id": 1}, "200.00", "200.00", "EUR"),
+    ]
+
+
+@pytest.mark.parametrize(("day", "fires"), [("2026-10-07", True), ("2026-10-08", False)])
+def test_unapproved_work_aging_after_five_business_days(tmp_path, day, fires):
+    w = base()
+    w.time(1, 501, day, "1", closed=False)
+    w.time(2, 501, "2026-09-01", "1", closed=False, billable=False, rate=None)  # not billable
+    expected = [({"harvest_time_entry_id": 1}, "100.00", "100.00", "EUR")] if fires else []
+    assert found(run(w, tmp_path), "unapproved_work_aging") == expected
+
+
+def test_rate_mismatch_deal_rate_then_rate_card(tmp_path):
+    w = base()
+    w.time(1, 501, "2026-10-14", "2.5", rate="90")  # deal's consulting rate 100
+    w.time(2, 501, "2026-10-14", "1", rate="100")  # right
+    w.time(3, 501, "2026-06-30", "2", rate="130", task="Design")  # card: 120 until 06-30
+    w.time(4, 501, "2026-07-01", "2", rate="130", task="Design")  # card: 130 from 07-01
+    w.time(5, 501, "2026-10-14", "1", rate="55", task="Unpriced")  # no contracted rate
+    assert found(run(w, tmp_path), "rate_mismatch") == [
+        ({"harvest_time_entry_id": 1}, "25.00", "25.00", "EUR"),
+        ({"harvest_time_entry_id": 3}, "20.00", "20.00", "EUR"),
+    ]
+
+
+def test_over_budget_without_change_request(tmp_path):
+    w = base()
+    w.find("harvest/projects", "id", 501)["cost_budget"] = Decimal("1000")
+    w.find("hubspot/deals", "id", "201")["properties"]["amount"] = "1000"
+    w.deal("210", "101", "5000", parent="201", stage="appointmentscheduled")  # pending
+    w.time(1, 501, "2026-10-01", "10")
+    w.time(2, 501, "2026-10-02", "2", closed=False)
+    w.expense(3, 501, "2026-10-02", "500")  # expenses are not time value
+    w.time(4, 501, "2026-10-20", "5")  # after as_of
+    result = run(w, tmp_path)
+    assert found(result, "over_budget_without_change_request") == [
+        ({"harvest_project_id": 501}, "200.00", "200.00", "EUR")
+    ]
+    # exactly on budget does not fire
+    w.find("harvest/projects", "id", 501)["cost_budget"] = Decimal("1200")
+    assert found(run(w, tmp_path / "b"), "over_budget_without_change_request") == []
+
+
+def test_work_outside_project_period(tmp_path):
+    w = base()
+    w.time(1, 501, "2026-05-31", "1")
+    w.time(2, 501, "2026-06-01", "1")
+    w.expense(3, 501, "2026-05-30", "10")
+    w.time(4, 501, "2026-05-30", "1", billable=False, rate=None)
+    assert found(run(w, tmp_path), "work_outside_project_period") == [
+        ({"harvest_expense_id": 3}, "10.00", "10.00", "EUR"),
+        ({"harvest_time_entry_id": 1}, "100.00", "100.00", "EUR"),
+    ]
+
+
+@pytest.mark.parametrize(("credited", "fires"), [("0", True), ("119", True), ("119.00", True), ("238", False)])
+def test_double_billed_work_unless_fully_credited(tmp_path, credited, fires):
+    w = base()
+    w.time(1, 501, "2026-09-01", "1", invoice="INV-1")
+    w.invoice("I1", "INV-1", "C1", "2026-09-02", "119", tax="19")
+    w.invoice("I2", "INV-2", "C1", "2026-09-03", "238", tax="38", reference="TG-aaaaaaaaaaaa")
+    w.pushed("TG-aaaaaaaaaaaa", "I2", "238", {"harvest_time_entry_ids": [1]})
+    if credited != "0":
+        w.credit_note("N1", "C1", "2026-09-10", credited, [("I2", credited, "2026-09-10")])
+    expected = [({"harvest_time_entry_id": 1}, "100.00", "100.00", "EUR")] if fires else []
+    assert found(run(w, tmp_path), "double_billed_work") == expected
+
+
+def fixed_price_world() -> W:
+    w = base()
+    w.company("102", "Beta AG")
+    w.client(402, "Beta AG")
+    w.contact("C2", "Beta AG", number="102")
+    w.deal("240", "102", "3000", model="fixed_price", items=("341", "342", "343", "344"))
+    w.line_item("341", "1000", billing_date="2026-10-14")  # due before as_of
+    w.line_item("342", "500", billing_date="2026-10-15")  # due on as_of: not yet
+    w.line_item("343", "700", billing_date="2026-09-01", requires_acceptance=True)  # unaccepted
+    w.line_item("344", "800", billing_date="2026-09-01", requires_acceptance=True,
+                accepted_date="2026-10-10")  # due on acceptance
+    w.project(540, 402, "240", fixed_fee=True, cost_budget=None, fee="3500")
+    w.deal("241", "102", "500", model="fixed_price", parent="240", items=("345",))  # CR
+    w.line_item("345", "500", billing_date="2026-10-01")
+    return w
+
+
+def test_milestone_due_not_invoiced(tmp_path):
+    w = fixed_price_world()
+    w.line_item("346", "9", billing_date="2026-10-01")  # on no won fixed-price deal
+    result = run(w, tmp_path)
+    assert found(result, "milestone_due_not_invoiced") == [
+        ({"hubspot_line_item_id": "341"}, "1000.00", "1000.00", "EUR"),
+        ({"hubspot_line_item_id": "344"}, "800.00", "800.00", "EUR"),
+        ({"hubspot_line_item_id": "345"}, "500.00", "500.00", "EUR"),
+    ]
+    assert found(result, "schedule_total_mismatch") == []
+
+
+def test_milestone_billed_through_the_ledger(tmp_path):
+    w = fixed_price_world()
+    w.invoice("I5", "INV-5", "C2", "2026-10-14", "1190", tax="190", reference="TG-bbbbbbbbbbbb")
+    w.post("I5")
+    w.pushed("TG-bbbbbbbbbbbb", "I5", "1190", {"hubspot_line_item_ids": ["341"]})
+    w.pushed("TG-cccccccccccc", None, "500", {"hubspot_line_item_ids": ["345"]},
+             status="dead_lettered")
+    keys = [k["hubspot_line_item_id"] for k, *_ in found(run(w, tmp_path), "milestone_due_not_invoiced")]
+    assert keys == ["344", "345"]
+
+
+def test_schedule_total_mismatch(tmp_path):
+    w = fixed_price_world()
+    w.find("hubspot/deals", "id", "240")["properties"]["amount"] = "3016"  # 0.5 % = 15.08
+    assert found(run(w, tmp_path), "schedule_total_mismatch") == [
+        ({"hubspot_deal_id": "240"}, "16.00", "16.00", "EUR")
+    ]
+    w.find("hubspot/deals", "id", "240")["properties"]["amount"] = "3015"
+    assert found(run(w, tmp_path / "b"), "schedule_total_mismatch") == []
+
+
+# ---------------------------------------------------------------------------------------
+# billing → ledger → cash
+
+
+def test_invoice_not_posted(tmp_path):
+    w = base()
+    w.invoice("I1", "INV-1", "C1", "2026-10-01", "119", tax="19", due="2026-10-31")
+    w.invoice("I2", "INV-2", "C1", "2026-10-01", "238", tax="38", due="2026-10-31")
+    w.invoice("I3", "INV-3", "C1", "2026-10-01", "50", status="DRAFT")  # not posted yet: fine
+    w.post("I2")
+    w.journal("JX", 9, "2026-10-01", "ACCRECPAYMENT", "I1", [("1400", "CURRENT", "-1", "0")])
+    assert found(run(w, tmp_path), "invoice_not_posted") == [
+        ({"xero_invoice_id": "I1"}, "119.00", "119.00", "EUR")
+    ]
+
+
+def test_invoice_journal_mismatch_at_the_invoices_own_rate(tmp_path):
+    w = base()
+    w.contact("C3", "Gamma Inc", number="103")
+    w.company("103", "Gamma Inc", country="US")
+    # USD 1250 at CurrencyRate 1.25 = EUR 1000.00 (the FX seed would say 1.10 on 10-01)
+    w.invoice("I1", "INV-1", "C3", "2026-10-01", "1250", currency="USD", rate="1.25")
+    w.journal("J1", 1, "2026-10-01", "ACCREC", "I1",
+              [("1400", "CURRENT", "1000.00", "0"), ("8400", "REVENUE", "-1000.00", "0")])
+    w.invoice("I2", "INV-2", "C3", "2026-10-01", "1250", currency="USD", rate="1.25")
+    w.journal("J2", 2, "2026-10-01", "ACCREC", "I2",  # 6.00 EUR off: beyond max(1, 5.00)
+              [("1400", "CURRENT", "994.00", "0"), ("8400", "REVENUE", "-994.00", "0")])
+    w.invoice("I3", "INV-3", "C3", "2026-10-01", "1250", currency="USD", rate="1.25")
+    w.journal("J3", 3, "2026-10-01", "ACCREC", "I3",  # 5.00 EUR off: within
+              [("1400", "CURRENT", "995.00", "0"), ("8400", "REVENUE", "-995.00", "0")])
+    w.invoice("I4", "INV-4", "C1", "2026-10-01", "119", tax="19")
+    w.journal("J4", 4, "2026-10-01", "ACCREC", "I4",  # gross right, tax on revenue: net off
+              [("1400", "CURRENT", "119", "0"), ("8400", "REVENUE", "-119", "0")])
+    assert found(run(w, tmp_path), "invoice_journal_mismatch") == [
+        ({"xero_invoice_id": "I2"}, "6.00", "7.50", "USD"),
+        ({"xero_invoice_id": "I4"}, "0.00", "0.00", "EUR"),
+    ]
+
+
+def test_manual_revenue_posting(tmp_path):
+    w = base()
+    w.journal("M1", 1, "2026-10-01", "MANJOURNAL", None,
+              [("1200", "BANK", "500", "0"), ("8400", "REVENUE", "-500", "0")])
+    w.journal("M2", 2, "2026-10-01", "MANJOURNAL", None,
+              [("1200", "BANK", "80", "0"), ("6300", "EXPENSE", "-80", "0")])
+    assert found(run(w, tmp_path), "manual_revenue_posting") == [
+        ({"xero_journal_id": "M1"}, "500.00", "500.00", "EUR")
+    ]
+
+
+def test_pushed_draft_missing_in_accounting(tmp_path):
+    w = base()
+    w.invoice("I1", "INV-1", "C1", "2026-09-30", "119", tax="19", reference="TG-111111111111")
+    w.post("I1")
+    w.pushed("TG-111111111111", "I1", "119", {"harvest_time_entry_ids": [1]})
+    w.pushed("TG-222222222222", None, "238", {"harvest_time_entry_ids": [2]})  # found by reference
+    w.pushed("TG-333333333333", "gone", "357", {"harvest_time_entry_ids": [3]})
+    w.pushed("TG-444444444444", None, "1", {}, status="dead_lettered")
+    w.invoice("I2", "INV-2", "C1", "2026-09-30", "238", tax="38", reference="TG-222222222222")
+    w.post("I2", 2)
+    assert found(run(w, tmp_path), "pushed_draft_missing_in_accounting") == [
+        ({"draft_key": "TG-333333333333"}, "357.00", "357.00", "EUR")
+    ]
+
+
+def test_credit_note_without_reference(tmp_path):
+    w = base()
+    w.invoice("I1", "INV-1", "C1", "2026-09-01", "100")
+    w.post("I1")
+    w.credit_note("N1", "C1", "2026-09-10", "40")  # no allocation
+    w.credit_note("N2", "C1", "2026-09-10", "130", [("I1", "100", "2026-09-10")])  # 30 excess
+    w.credit_note("N3", "C1", "2026-09-10", "100", [("I1", "100", "2026-09-10")])  # fine
+    w.credit_note("N4", "C1", "2026-09-10", "10", status="DRAFT")  # not issued
+    assert found(run(w, tmp_path), "credit_note_without_reference") == [
+        ({"xero_credit_note_id": "N1"}, "40.00", "40.00", "EUR"),
+        ({"xero_credit_note_id": "N2"}, "30.00", "30.00", "EUR"),
+    ]
+
+
+def test_payment_mismatch_and_the_cash_discount(tmp_path):
+    w = base()  # Acme: 2 % Skonto within 10 days
+    for n in range(1, 7):
+        w.invoice(f"I{n}", f"INV-{n}", "C1", "2026-09-01", "1000", due="2026-10-01")
+        w.post(f"I{n}", n)
+    w.payment("P1", "I1", "2026-09-05", "1000")  # exact
+    w.payment("P2", "I2", "2026-09-05", "980")  # Skonto in time, not booked: exempt
+    w.payment("P3", "I3", "2026-09-20", "980")  # Skonto taken late: gap 20
+    w.payment("P4a", "I4", "2026-09-05", "980")  # Skonto booked on 4736: exact
+    w.payment("P4b", "I4", "2026-09-05", "20", account="4736")
+    w.payment("P5a", "I5", "2026-09-05", "500")  # short payment, keyed by the last one
+    w.payment("P5b", "I5", "2026-09-06", "400")
+    w.payment("P6", "I6", "2026-09-05", "995")  # gap 5 = 0.5 %: within tolerance
+    result = run(w, tmp_path)
+    assert found(result, "payment_mismatch") == [
+        ({"xero_invoice_id": "I3", "xero_payment_id": "P3"}, "20.00", "20.00", "EUR"),
+        ({"xero_invoice_id": "I5", "xero_payment_id": "P5b"}, "100.00", "100.00", "EUR"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("due", "level"),
+    [("2026-10-02", None), ("2026-10-01", 1), ("2026-09-18", 1), ("2026-09-17", 2),
+     ("2026-09-03", 3)],
+)
+def test_overdue_receivable_dunning_levels(tmp_path, due, level):
+    w = base()
+    w.invoice("I1", "INV-1", "C1", "2026-08-01", "500", due=due)
+    w.post("I1")
+    w.payment("P1", "I1", "2026-08-10", "100")
+    w.credit_note("N1", "C1", "2026-08-11", "50", [("I1", "50", "2026-08-11")])
+    result = run(w, tmp_path)
+    overdue = [f for f in result["findings"] if f["check_name"] == "overdue_receivable"]
+    if level is None:
+        assert overdue == []
+    else:
+        assert overdue == [{"check_name": "overdue_receivable", "keys": {"xero_invoice_id": "I1"},
+                            "amount_at_stake_eur": "350.00",
+                            "amount_at_stake": {"amount": "350.00", "currency": "EUR"},
+                            "dunning_level": level}]
+
+
+# ---------------------------------------------------------------------------------------
+# master data
+
+
+def test_customer_unmatched(tmp_path):
+    w = base()
+    w.company("102", "Beta AG", vat_id="DE811128135")
+    w.company("103", "Gamma Inc", country="US")
+    w.company("104", "Delta SARL", country="FR", vat_id="FR40303265045")
+    w.deal("250", "104", "100", close="2026-10-14")  # won customer, no contact at all
+    w.contact("C2", "Beta Aktiengesellschaft", tax="DE 811 128 135")  # by VAT id
+    w.contact("C3", "GAMMA, Inc.")  # by name
+    w.contact("C4", "Nobody Ltd")  # no link
+    w.invoice("I1", "INV-1", "C2", "2026-10-01", "119", tax="19")
+    w.invoice("I2", "INV-2", "C2", "2026-10-02", "238", tax="38")
+    w.post("I1", 1)
+    w.post("I2", 2)
+    w.client(402, "Unknown Client")
+    result = run(w, tmp_path)
+    assert found(result, "customer_unmatched") == [
+        ({"harvest_client_id": 402}, "0.00", "0.00", "EUR"),
+        ({"hubspot_company_id": "104"}, "0.00", "0.00", "EUR"),
+        ({"xero_contact_id": "C2"}, "357.00", "357.00", "EUR"),
+        ({"xero_contact_id": "C3"}, "0.00", "0.00", "EUR"),
+        ({"xero_contact_id": "C4"}, "0.00", "0.00", "EUR"),
+    ]
