@@ -94,6 +94,7 @@ class ResilientSession(requests.Session):
         credential_hint: str = "",
         decimal_floats: bool = True,
         sleep: Callable[[float], None] = time.sleep,
+        stats: dict[str, int] | None = None,
     ) -> None:
         super().__init__()
         self.source = source
@@ -101,7 +102,7 @@ class ResilientSession(requests.Session):
         self.credential_hint = credential_hint
         self.decimal_floats = decimal_floats
         self.sleep = sleep
-        self.stats: dict[str, int] = {}
+        self.stats: dict[str, int] = stats if stats is not None else {}
         if headers:
             self.headers.update(headers)
 
@@ -142,9 +143,7 @@ class ResilientSession(requests.Session):
                     self._count("server_error")
                     last = f"{status} server error"
                 elif status >= 400:
-                    raise SourceHTTPError(
-                        f"{what} failed with {status}: {response.text[:300]!r}"
-                    )
+                    raise SourceHTTPError(f"{what} failed with {status}: {response.text[:300]!r}")
                 else:
                     try:
                         parsed = self._parse(response)
@@ -188,11 +187,15 @@ def column_name(key: str) -> str:
     return name
 
 
-def flatten(record: Mapping[str, Any], prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Nested objects flattened with `__` as dlt does; lists kept as they are."""
+def flatten(
+    record: Mapping[str, Any], prefix: str = "", out: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Nested objects flattened with `__` as dlt does; lists kept; nulls left out."""
     if out is None:
         out = {}
     for key, value in record.items():
+        if value is None:
+            continue
         name = prefix + column_name(key)
         if isinstance(value, dict):
             flatten(value, name + "__", out)
@@ -266,6 +269,7 @@ def to_arrow(rows: Sequence[Mapping[str, Any]], spec: ArrowTableSpec) -> pa.Tabl
     for row in rows:
         for name in row:
             if name not in names:
+                _refuse_nested_scalar(spec, name, row)
                 names[name] = None
     arrays: list[pa.Array] = []
     fields: list[pa.Field] = []
@@ -276,7 +280,8 @@ def to_arrow(rows: Sequence[Mapping[str, Any]], spec: ArrowTableSpec) -> pa.Tabl
             accepted = _ACCEPTS[spec.kind(name)]
             for row, value in zip(rows, values, strict=True):
                 if value is not None and (
-                    not isinstance(value, accepted) or (isinstance(value, bool) and bool not in accepted)
+                    not isinstance(value, accepted)
+                    or (isinstance(value, bool) and bool not in accepted)
                 ):
                     raise SchemaDriftError(
                         f"{spec.source}: table {spec.table}, column {name} changed type: "
@@ -291,6 +296,19 @@ def to_arrow(rows: Sequence[Mapping[str, Any]], spec: ArrowTableSpec) -> pa.Tabl
             arrays.append(_typed_array(values, arrow_type))
         fields.append(pa.field(name, arrow_type))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def _refuse_nested_scalar(spec: ArrowTableSpec, name: str, row: Mapping[str, Any]) -> None:
+    """`hours__value` appearing means `hours` (a known scalar) arrived as an object."""
+    parts = name.split("__")
+    for i in range(1, len(parts)):
+        parent = "__".join(parts[:i])
+        if parent in spec.columns:
+            raise SchemaDriftError(
+                f"{spec.source}: table {spec.table}, column {parent} changed type: record "
+                f"{spec.key}={row.get(spec.key)!r} has an object where {spec.columns[parent]} "
+                "was loaded before. The load was stopped; previously loaded data is unchanged."
+            )
 
 
 def _typed_array(values: list[Any], arrow_type: pa.DataType) -> pa.Array:

@@ -1,0 +1,179 @@
+"""Harvest API v2 as a dlt source: `raw_harvest`.
+
+Small resources are declarative (`rest_api`), following `links.next`, incremental on
+`updated_since` (cursor `updated_at`). Time entries, the large resource, go through Arrow
+with an explicit schema; their cursor lives in the resource state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import dlt
+import pyarrow as pa
+from dlt.common.typing import TSecretStrValue
+from dlt.sources import DltResource
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
+from dlt.sources.rest_api import RESTAPIConfig, rest_api_resources
+
+from pipelines.common import (
+    DECIMAL,
+    TIMESTAMP,
+    ArrowTableSpec,
+    ResilientSession,
+    RetryPolicy,
+    batched,
+    flatten,
+    to_arrow,
+)
+
+SANDBOX_BASE_URL = "http://127.0.0.1:8765/harvest/v2"
+SANDBOX_TOKEN = "sandbox-harvest-token"
+SANDBOX_ACCOUNT_ID = "100001"
+EPOCH = "1970-01-01T00:00:00Z"
+
+SMALL_RESOURCES = ("clients", "projects", "tasks", "task_assignments", "users", "expenses")
+
+# Numbers that are money or quantities: DECIMAL on every table, whatever JSON sends first.
+DECIMAL_COLUMNS = (
+    r"re:(^|__)(hourly_rate|default_hourly_rate|cost_rate|billable_rate|budget|cost_budget"
+    r"|fee|total_cost|units|unit_price|hours|rounded_hours)$"
+)
+
+TIME_ENTRIES = ArrowTableSpec(
+    source="harvest",
+    table="time_entries",
+    key="id",
+    columns={
+        "id": pa.int64(),
+        "spent_date": pa.date32(),
+        "hours": DECIMAL,
+        "rounded_hours": DECIMAL,
+        "notes": pa.string(),
+        "is_locked": pa.bool_(),
+        "locked_reason": pa.string(),
+        "is_closed": pa.bool_(),
+        "is_billed": pa.bool_(),
+        "is_running": pa.bool_(),
+        "billable": pa.bool_(),
+        "billable_rate": DECIMAL,
+        "cost_rate": DECIMAL,
+        "budgeted": pa.bool_(),
+        "user__id": pa.int64(),
+        "user__name": pa.string(),
+        "client__id": pa.int64(),
+        "client__name": pa.string(),
+        "client__currency": pa.string(),
+        "project__id": pa.int64(),
+        "project__name": pa.string(),
+        "project__code": pa.string(),
+        "task__id": pa.int64(),
+        "task__name": pa.string(),
+        "user_assignment__id": pa.int64(),
+        "task_assignment__id": pa.int64(),
+        "invoice__id": pa.int64(),
+        "invoice__number": pa.string(),
+        "external_reference": pa.string(),
+        "created_at": TIMESTAMP,
+        "updated_at": TIMESTAMP,
+    },
+)
+
+
+def make_session(
+    access_token: str,
+    account_id: str,
+    user_agent: str,
+    policy: RetryPolicy | None,
+    decimal_floats: bool,
+    stats: dict[str, int] | None = None,
+) -> ResilientSession:
+    return ResilientSession(
+        "harvest",
+        policy=policy,
+        headers={
+            "Authorization": f"Bearer {access_token}",
+            "Harvest-Account-Id": str(account_id),
+            "User-Agent": user_agent,
+            "Accept": "application/json",
+        },
+        credential_hint=(
+            "Check sources.harvest.access_token and sources.harvest.account_id "
+            "(.dlt/secrets.toml or SOURCES__HARVEST__ACCESS_TOKEN / SOURCES__HARVEST__ACCOUNT_ID)."
+        ),
+        decimal_floats=decimal_floats,
+        stats=stats,
+    )
+
+
+def _small_resources(base_url: str, session: ResilientSession, page_size: int) -> list[DltResource]:
+    config: RESTAPIConfig = {
+        "client": {
+            "base_url": base_url,
+            "session": session,
+            "paginator": JSONLinkPaginator(next_url_path="links.next"),
+        },
+        "resource_defaults": {
+            "primary_key": "id",
+            "write_disposition": "merge",
+            "endpoint": {"params": {"per_page": page_size}},
+        },
+        "resources": [
+            {
+                "name": name,
+                "endpoint": {
+                    "path": name,
+                    "data_selector": name,
+                    "params": {"updated_since": "{incremental.start_value}"},
+                    "incremental": {"cursor_path": "updated_at", "initial_value": EPOCH},
+                },
+            }
+            for name in SMALL_RESOURCES
+        ],
+    }
+    return rest_api_resources(config)
+
+
+@dlt.resource(name="time_entries", primary_key="id", write_disposition="merge")
+def time_entries(client: RESTClient, page_size: int, batch_rows: int) -> Iterator[pa.Table]:
+    """All time entries updated since the last load, as Arrow batches."""
+    state = dlt.current.resource_state()
+    since: str = state.get("updated_since", EPOCH)
+    newest = since
+    pages = client.paginate(
+        "time_entries",
+        params={"per_page": page_size, "updated_since": since},
+        paginator=JSONLinkPaginator(next_url_path="links.next"),
+        data_selector="time_entries",
+    )
+    for batch in batched(pages, batch_rows):
+        rows = [flatten(record) for record in batch]
+        newest = max(newest, max(str(row.get("updated_at") or since) for row in rows))
+        yield to_arrow(rows, TIME_ENTRIES)
+    state["updated_since"] = newest
+
+
+@dlt.source(name="harvest")
+def harvest_source(
+    base_url: str = SANDBOX_BASE_URL,
+    access_token: TSecretStrValue = SANDBOX_TOKEN,
+    account_id: str = SANDBOX_ACCOUNT_ID,
+    user_agent: str = "taktgeber (taktgeber@example.com)",
+    page_size: int = 2000,
+    batch_rows: int = 50_000,
+    retry: Any = None,
+    stats: Any = None,
+) -> list[DltResource]:
+    """Harvest clients, projects, tasks, task assignments, users, expenses, time entries."""
+    policy = retry if isinstance(retry, RetryPolicy) else None
+    dlt.current.source_schema().update_preferred_types({DECIMAL_COLUMNS: "decimal"})
+    small = _small_resources(
+        base_url, make_session(access_token, account_id, user_agent, policy, True, stats), page_size
+    )
+    arrow_client = RESTClient(
+        base_url=base_url,
+        session=make_session(access_token, account_id, user_agent, policy, False, stats),
+    )
+    return [*small, time_entries(arrow_client, page_size, batch_rows)]

@@ -1,0 +1,275 @@
+"""Xero Accounting API as a dlt source: `raw_xero`.
+
+Paged collections (contacts, invoices, credit notes, payments) and accounts are
+declarative (`rest_api`), incremental through the `If-Modified-Since` header on the
+`UpdatedDateUTC` cursor. Tax rates are read whole (Xero does not filter them). Journals,
+the large resource, are read by `offset` = the last `JournalNumber` loaded and go through
+Arrow into two tables, `journals` and `journal_lines`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import dlt
+import pyarrow as pa
+from dlt.common.typing import TSecretStrValue
+from dlt.sources import DltResource
+from dlt.sources.helpers.requests import Request, Response
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.paginators import BasePaginator, SinglePagePaginator
+from dlt.sources.rest_api import RESTAPIConfig, rest_api_resources
+
+from pipelines.common import (
+    DECIMAL,
+    ArrowTableSpec,
+    LoadError,
+    ResilientSession,
+    RetryPolicy,
+    batched,
+    flatten,
+    to_arrow,
+)
+
+SANDBOX_BASE_URL = "http://127.0.0.1:8765/xero/api.xro/2.0"
+SANDBOX_TOKEN = "sandbox-xero-token"
+SANDBOX_TENANT_ID = "7d0c3e5a-0000-4000-8000-000000000001"
+EPOCH_CURSOR = "/Date(0000000000000+0000)/"  # 13 digits: compares as text with real values
+JOURNALS_PER_PAGE = 100  # fixed by the API
+
+DECIMAL_COLUMNS = (
+    r"re:(^|__)(sub_total|total_tax|total|amount_due|amount_paid|amount_credited"
+    r"|currency_rate|unit_amount|tax_amount|line_amount|discount_rate|discount_amount|quantity"
+    r"|amount|remaining_credit|applied_amount|net_amount|gross_amount|effective_rate|rate"
+    r"|total_discount|bank_amount)$"
+)
+
+PAGED = {  # table -> (path, collection key, primary key)
+    "contacts": ("Contacts", "Contacts", "ContactID"),
+    "invoices": ("Invoices", "Invoices", "InvoiceID"),
+    "credit_notes": ("CreditNotes", "CreditNotes", "CreditNoteID"),
+    "payments": ("Payments", "Payments", "PaymentID"),
+}
+
+JOURNALS = ArrowTableSpec(
+    source="xero",
+    table="journals",
+    key="journal_id",
+    columns={
+        "journal_id": pa.string(),
+        "journal_number": pa.int64(),
+        "journal_date": pa.string(),
+        "created_date_utc": pa.string(),
+        "reference": pa.string(),
+        "source_id": pa.string(),
+        "source_type": pa.string(),
+    },
+)
+JOURNAL_LINES = ArrowTableSpec(
+    source="xero",
+    table="journal_lines",
+    key="journal_line_id",
+    columns={
+        "journal_line_id": pa.string(),
+        "journal_id": pa.string(),
+        "account_id": pa.string(),
+        "account_code": pa.string(),
+        "account_type": pa.string(),
+        "account_name": pa.string(),
+        "description": pa.string(),
+        "net_amount": DECIMAL,
+        "gross_amount": DECIMAL,
+        "tax_amount": DECIMAL,
+        "tax_type": pa.string(),
+        "tax_name": pa.string(),
+    },
+)
+
+_MS_DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")
+
+
+def if_modified_since(cursor: str) -> str:
+    """`/Date(1552326816230+0000)/` -> `2019-03-11T17:53:36.230+00:00` for the header."""
+    match = _MS_DATE.fullmatch(cursor)
+    if not match:
+        raise LoadError(f"xero: UpdatedDateUTC cursor {cursor!r} is not a /Date(ms)/ value")
+    moment = datetime.fromtimestamp(int(match.group(1)) / 1000, tz=UTC)
+    return moment.isoformat(timespec="milliseconds")
+
+
+class XeroPagePaginator(BasePaginator):
+    """`page=1,2,…`; stops on a short or empty page or at `pagination.pageCount`."""
+
+    def __init__(self, page_size: int) -> None:
+        super().__init__()
+        self.page_size = page_size
+        self.page = 1
+
+    def init_request(self, request: Request) -> None:
+        self.page = 1
+        request.params = {**(request.params or {}), "page": 1, "pageSize": self.page_size}
+
+    def update_state(self, response: Response, data: list[Any] | None = None) -> None:
+        count = len(data or [])
+        page_count = ((response.json() or {}).get("pagination") or {}).get("pageCount")
+        last = count < self.page_size or (page_count is not None and self.page >= page_count)
+        self._has_next_page = not last
+        self.page += 1
+
+    def update_request(self, request: Request) -> None:
+        request.params = {**(request.params or {}), "page": self.page}
+
+
+class JournalOffsetPaginator(BasePaginator):
+    """`offset=N` returns journals with JournalNumber > N; next offset = last number seen."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__()
+        self.offset = offset
+
+    def init_request(self, request: Request) -> None:
+        request.params = {**(request.params or {}), "offset": self.offset}
+
+    def update_state(self, response: Response, data: list[Any] | None = None) -> None:
+        if not data:
+            self._has_next_page = False
+            return
+        numbers = [int(journal["JournalNumber"]) for journal in data]
+        if max(numbers) <= self.offset:
+            raise LoadError(f"xero: Journals?offset={self.offset} returned no newer journal")
+        self.offset = max(numbers)
+        self._has_next_page = len(data) >= JOURNALS_PER_PAGE
+
+    def update_request(self, request: Request) -> None:
+        request.params = {**(request.params or {}), "offset": self.offset}
+
+
+def make_session(
+    access_token: str,
+    tenant_id: str,
+    policy: RetryPolicy | None,
+    decimal_floats: bool,
+    stats: dict[str, int] | None = None,
+) -> ResilientSession:
+    return ResilientSession(
+        "xero",
+        policy=policy,
+        headers={
+            "Authorization": f"Bearer {access_token}",
+            "xero-tenant-id": tenant_id,
+            "Accept": "application/json",
+        },
+        credential_hint=(
+            "Check sources.xero.access_token and sources.xero.tenant_id "
+            "(.dlt/secrets.toml or SOURCES__XERO__ACCESS_TOKEN / SOURCES__XERO__TENANT_ID)."
+        ),
+        decimal_floats=decimal_floats,
+        stats=stats,
+    )
+
+
+def _incremental_endpoint(path: str, key: str, paginator: BasePaginator) -> dict[str, Any]:
+    return {
+        "path": path,
+        "data_selector": key,
+        "paginator": paginator,
+        "headers": {"If-Modified-Since": "{incremental.start_value}"},
+        "incremental": {
+            "cursor_path": "UpdatedDateUTC",
+            "initial_value": EPOCH_CURSOR,
+            "convert": if_modified_since,
+        },
+    }
+
+
+def _declarative_resources(
+    base_url: str, session: ResilientSession, page_size: int
+) -> list[DltResource]:
+    resources: list[Any] = [
+        {
+            "name": table,
+            "primary_key": pk,
+            "endpoint": _incremental_endpoint(path, key, XeroPagePaginator(page_size)),
+        }
+        for table, (path, key, pk) in PAGED.items()
+    ]
+    resources.append(
+        {
+            "name": "accounts",
+            "primary_key": "AccountID",
+            "endpoint": _incremental_endpoint("Accounts", "Accounts", SinglePagePaginator()),
+        }
+    )
+    resources.append(
+        {
+            "name": "tax_rates",
+            "primary_key": "TaxType",
+            "endpoint": {
+                "path": "TaxRates",
+                "data_selector": "TaxRates",
+                "paginator": SinglePagePaginator(),
+            },
+        }
+    )
+    config: RESTAPIConfig = {
+        "client": {"base_url": base_url, "session": session},
+        "resource_defaults": {"write_disposition": "merge"},
+        "resources": resources,
+    }
+    return rest_api_resources(config)
+
+
+def _journal_tables(batch: list[dict[str, Any]]) -> tuple[pa.Table, pa.Table]:
+    headers: list[dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
+    for journal in batch:
+        journal_lines = journal.get("JournalLines") or []
+        header = flatten({k: v for k, v in journal.items() if k != "JournalLines"})
+        headers.append(header)
+        for line in journal_lines:
+            row = flatten(line)
+            row["journal_id"] = header.get("journal_id")
+            lines.append(row)
+    return to_arrow(headers, JOURNALS), to_arrow(lines, JOURNAL_LINES)
+
+
+@dlt.resource(name="journals", primary_key="journal_id", write_disposition="merge")
+def journals(client: RESTClient, batch_rows: int) -> Iterator[Any]:
+    """Journals with a number above the last one loaded, plus their lines, as Arrow."""
+    state = dlt.current.resource_state()
+    paginator = JournalOffsetPaginator(int(state.get("last_journal_number", 0)))
+    pages = client.paginate("Journals", paginator=paginator, data_selector="Journals")
+    lines_hints = dlt.mark.make_hints(
+        table_name="journal_lines", primary_key="journal_line_id", write_disposition="merge"
+    )
+    for batch in batched(pages, batch_rows):
+        header_table, line_table = _journal_tables(batch)
+        yield header_table
+        if line_table.num_rows:
+            yield dlt.mark.with_hints(line_table, lines_hints)
+    state["last_journal_number"] = paginator.offset
+
+
+@dlt.source(name="xero")
+def xero_source(
+    base_url: str = SANDBOX_BASE_URL,
+    access_token: TSecretStrValue = SANDBOX_TOKEN,
+    tenant_id: str = SANDBOX_TENANT_ID,
+    page_size: int = 1000,
+    batch_rows: int = 20_000,
+    retry: Any = None,
+    stats: Any = None,
+) -> list[DltResource]:
+    """Xero contacts, invoices, credit notes, payments, accounts, tax rates, journals."""
+    policy = retry if isinstance(retry, RetryPolicy) else None
+    dlt.current.source_schema().update_preferred_types({DECIMAL_COLUMNS: "decimal"})
+    declarative = _declarative_resources(
+        base_url, make_session(access_token, tenant_id, policy, True, stats), page_size
+    )
+    arrow_client = RESTClient(
+        base_url=base_url, session=make_session(access_token, tenant_id, policy, False, stats)
+    )
+    return [*declarative, journals(arrow_client, batch_rows)]
