@@ -651,3 +651,137 @@ def test_customer_unmatched(tmp_path):
         ({"xero_contact_id": "C3"}, "0.00", "0.00", "EUR"),
         ({"xero_contact_id": "C4"}, "0.00", "0.00", "EUR"),
     ]
+
+
+# ---------------------------------------------------------------------------------------
+# drafts (§7)
+
+
+def draft_world() -> W:
+    w = base()
+    w.time(1, 501, "2026-09-10", "1.5")
+    w.time(2, 501, "2026-09-11", "2")  # same project × service × rate: one line
+    w.time(3, 501, "2026-09-12", "1.5", rate="33.33", task="Workshop")  # 49.995 → 50.00
+    w.expense(4, 501, "2026-09-12", "19.99")
+    w.time(5, 501, "2026-10-01", "3")  # another billing month
+    w.time(6, 501, "2026-09-13", "1", closed=False)  # unapproved
+    w.time(7, 501, "2026-09-13", "1", invoice="INV-1")  # billed
+    w.time(8, 501, "2026-09-13", "1", billable=False, rate=None)
+    w.time(9, 501, "2026-10-16", "1")  # after as_of
+    w.invoice("I1", "INV-1", "C1", "2026-09-30", "119", tax="19")
+    w.post("I1")
+    w.payment("P1", "I1", "2026-10-01", "119")
+    return w
+
+
+def test_drafts_domestic_lines_rounding_and_key(tmp_path):
+    result = run(draft_world(), tmp_path)
+    assert result["drafts"] == [
+        {"draft_key": draft_key([1, 2, 3, 4]), "hubspot_company_id": "101",
+         "harvest_project_id": None, "currency": "EUR", "billing_month": "2026-09",
+         "tax_category": "S", "net": "419.99", "tax": "79.80", "gross": "499.79",
+         "line_count": 3, "status": "ready", "reasons": []},
+        {"draft_key": draft_key([5]), "hubspot_company_id": "101", "harvest_project_id": None,
+         "currency": "EUR", "billing_month": "2026-10", "tax_category": "S", "net": "300.00",
+         "tax": "57.00", "gross": "357.00", "line_count": 1, "status": "ready", "reasons": []},
+    ]
+    assert draft_key([1, 2, 3, 4]) == "TG-" + hashlib.sha256(b"1,2,3,4").hexdigest()[:12]
+
+
+def test_draft_lines_terms_and_notes(tmp_path):
+    from taktgeber.oracle.drafts import build_drafts
+
+    ctx = build_context(draft_world().write(tmp_path))
+    september = build_drafts(ctx)[0]
+    assert [(ln.kind, ln.service_type, ln.quantity, ln.unit_amount, ln.line_amount, ln.source_ids)
+            for ln in september.lines] == [
+        ("time", "Workshop", Decimal("1.5"), Decimal("33.33"), Decimal("50.00"), (3,)),
+        ("time", "consulting", Decimal("3.5"), Decimal("100"), Decimal("350.00"), (1, 2)),
+        ("expense", None, Decimal(1), Decimal("19.99"), Decimal("19.99"), (4,)),
+    ]
+    assert september.due_date == date(2026, 11, 14)
+    assert september.cash_discount_deadline == date(2026, 10, 25)
+    assert september.cash_discount_amount == Decimal("10.00")  # 2 % of 499.79 = 9.9958
+    assert september.notes == ["2 % Skonto bei Zahlung bis 25.10.2026"]
+
+
+def foreign_world() -> W:
+    w = W()
+    w.company("110", "Delta SARL", country="FR", vat_id="FR40303265045")  # valid → AE
+    w.company("111", "Epsilon SAS", country="FR", vat_id="FR00000000000")  # invalid → S, blocked
+    w.company("112", "Gamma Inc", country="US")  # outside the EU → O
+    for n, (cid, name, cur) in enumerate(
+        [("110", "Delta SARL", "EUR"), ("111", "Epsilon SAS", "EUR"), ("112", "Gamma Inc", "USD")]
+    ):
+        w.deal(f"26{n}", cid, "10000", currency=cur)
+        w.client(410 + n, name, currency=cur)
+        w.project(560 + n, 410 + n, f"26{n}")
+        w.contact(f"C{cid}", name, number=cid)
+        w.time(60 + n, 560 + n, "2026-10-01", "10", task="Workshop")
+    return w
+
+
+def test_drafts_tax_categories(tmp_path):
+    result = run(foreign_world(), tmp_path)
+    drafts = {d["hubspot_company_id"]: d for d in result["drafts"]}
+    assert {c: (d["tax_category"], d["net"], d["tax"], d["gross"], d["status"], d["reasons"])
+            for c, d in drafts.items()} == {
+        "110": ("AE", "1000.00", "0.00", "1000.00", "ready", []),
+        "111": ("S", "1000.00", "190.00", "1190.00", "blocked",
+                ["missing_vat_id_for_reverse_charge"]),
+        "112": ("O", "1000.00", "0.00", "1000.00", "ready", []),
+    }
+    assert drafts["112"]["currency"] == "USD"
+    assert found(result, "missing_vat_id_for_reverse_charge") == [
+        ({"hubspot_company_id": "111"}, "1000.00", "1000.00", "EUR")
+    ]
+
+
+def test_reverse_charge_note(tmp_path):
+    from taktgeber.oracle.drafts import REVERSE_CHARGE_NOTE, build_drafts
+
+    ctx = build_context(foreign_world().write(tmp_path))
+    by_company = {d.hubspot_company_id: d for d in build_drafts(ctx)}
+    assert by_company["110"].notes == [REVERSE_CHARGE_NOTE]
+    assert by_company["112"].notes == []
+
+
+@pytest.mark.parametrize(("hours", "status"), [("27.5", "ready"), ("27.499", "deferred")])
+def test_minimum_draft_in_eur_equivalent(tmp_path, hours, status):
+    w = foreign_world()  # Gamma: USD, 1.10 USD per EUR on as_of → 250 EUR = 275 USD
+    w.find("harvest/time_entries", "id", 62)["hours"] = Decimal(hours)
+    w.find("harvest/time_entries", "id", 62)["billable_rate"] = Decimal("10")
+    drafts = {d["hubspot_company_id"]: d for d in run(w, tmp_path)["drafts"]}
+    assert drafts["112"]["status"] == status
+
+
+def test_drafts_blocked_reasons(tmp_path):
+    w = base()
+    w.find("harvest/projects", "id", 501)["cost_budget"] = Decimal("500")
+    w.time(1, 501, "2026-10-01", "6", rate="90")  # wrong rate, and 540 > 500
+    w.company("102", "Beta AG")
+    w.client(402, "Beta AG")
+    w.deal("270", "102", "1000")
+    w.project(570, 402, "270", cost_budget="1000")
+    w.time(2, 501 + 69, "2026-10-01", "3")  # Beta has no Xero contact
+    drafts = {d["hubspot_company_id"]: d for d in run(w, tmp_path)["drafts"]}
+    assert drafts["101"]["status"] == "blocked"
+    assert drafts["101"]["reasons"] == ["over_budget_without_change_request", "rate_mismatch"]
+    assert drafts["102"]["reasons"] == ["customer_unmatched"]
+
+
+def test_drafts_per_project_grouping_and_milestones(tmp_path):
+    w = fixed_price_world()
+    w.find("hubspot/companies", "id", "101")["properties"]["invoice_grouping"] = "per_project"
+    w.deal("280", "101", "5000")
+    w.project(580, 401, "280", cost_budget="5000")
+    w.time(1, 501, "2026-10-01", "3")
+    w.time(2, 580, "2026-10-02", "4")
+    drafts = run(w, tmp_path)["drafts"]
+    assert [(d["hubspot_company_id"], d["harvest_project_id"], d["net"], d["line_count"],
+             d["draft_key"]) for d in drafts] == [
+        ("101", 501, "300.00", 1, draft_key([1])),
+        ("101", 580, "400.00", 1, draft_key([2])),
+        ("102", None, "2300.00", 3, draft_key(["341", "344", "345"])),
+    ]
+    assert drafts[2]["billing_month"] == "2026-10" and drafts[2]["tax"] == "437.00"
