@@ -785,3 +785,117 @@ def test_drafts_per_project_grouping_and_milestones(tmp_path):
         ("102", None, "2300.00", 3, draft_key(["341", "344", "345"])),
     ]
     assert drafts[2]["billing_month"] == "2026-10" and drafts[2]["tax"] == "437.00"
+
+
+# ---------------------------------------------------------------------------------------
+# KPIs (§8): one world, every value computed by hand in the comments
+
+
+def kpi_world() -> W:
+    w = base()
+    tg1, tg4 = "TG-" + "1" * 12, "TG-" + "4" * 12
+    w.invoice("I1", "INV-1", "C1", "2026-08-10", "1000", due="2026-09-09", reference=tg1)
+    w.invoice("I2", "INV-2", "C1", "2026-09-15", "2000", due="2026-10-15")
+    w.invoice("I3", "INV-3", "C1", "2026-09-20", "500", due="2026-09-20")
+    w.invoice("I4", "INV-4", "C1", "2026-10-05", "300", due="2026-11-04", reference=tg4)
+    w.invoice("I5", "INV-5", "C1", "2026-09-01", "999", status="DRAFT")  # not an invoice yet
+    w.payment("P1", "I1", "2026-09-05", "1000")
+    w.credit_note("N1", "C1", "2026-10-01", "100", [("I3", "100", "2026-10-01")])
+    w.payment("P3", "I3", "2026-10-10", "400")  # settled 20 days after due
+    # work billed through Harvest
+    w.time(11, 501, "2026-08-01", "2", invoice="INV-1")  # 9 days
+    w.time(12, 501, "2026-08-05", "1", rate="90", invoice="INV-2")  # 41 days, under-charged 10
+    w.time(13, 501, "2026-09-01", "1", invoice="INV-2")  # 14 days
+    w.expense(14, 501, "2026-09-10", "50", invoice="INV-3")  # 10 days
+    # a milestone billed through the ledger on I4: 5 days after due
+    w.deal("295", "101", "300", close="2026-05-04", model="fixed_price", items=("395",))
+    w.line_item("395", "300", billing_date="2026-09-30")
+    w.pushed(tg4, "I4", "300", {"hubspot_line_item_ids": ["395"]})
+    # unbilled work
+    w.time(21, 501, "2026-06-20", "1")  # approved
+    w.time(22, 501, "2026-09-25", "2", closed=False)
+    w.expense(23, 501, "2026-10-10", "40")
+    # handover: 1 of 3 September deals got its project within 2 business days
+    w.deal("290", "101", "1", close="2026-09-01")
+    w.project(590, 401, "290", created="2026-09-03", cost_budget="1")
+    w.deal("291", "101", "1", close="2026-09-10")
+    w.project(591, 401, "291", created="2026-09-15", cost_budget="1")
+    w.deal("292", "101", "1", close="2026-09-20")
+    return w
+
+
+def test_kpis_by_hand(tmp_path):
+    result = run(kpi_world(), tmp_path)
+    months = sorted({k["month"] for k in result["kpis"]})
+    assert months == ["2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
+    by_month = {m: {k["kpi"]: k["value"] for k in result["kpis"] if k["month"] == m} for m in months}
+    # AR: Aug 1000; Sep 2000 + 500 = 2500; Oct (to 10-15) 2000 + 0 + 300 = 2300.
+    # Sales: Aug 1000 (31 d), Sep 2500 (30 d), Oct 300 (15 d so far).
+    assert by_month["2026-10"] == {
+        "dso_countback": "39.0",  # 15 d (300), then 30 × 2000 / 2500 = 24
+        "dso_simple": "54.5",  # 2300 / 3800 × 90 = 54.47
+        "time_to_invoice_median_days": "5.0",  # the milestone
+        "time_to_invoice_p90_days": "5.0",
+        "first_correction_rate": "0.0000",
+        "dunning_rate": "0.0000",  # I2 due 10-15: level 1 only from 10-29
+        "automation_share": "1.0000",
+        "unbilled_wip_eur": "340.00",  # 100 + 200 + 40
+        "unbilled_wip_approved_eur": "140.00",
+        "unbilled_wip_0_30_eur": "240.00",
+        "unbilled_wip_31_60_eur": "0.00",
+        "unbilled_wip_61_90_eur": "0.00",
+        "unbilled_wip_91_plus_eur": "100.00",
+        "revenue_leakage_eur": "110.00",  # 100 (117 days unbilled) + 10 under-charge
+    }
+    assert by_month["2026-09"] == {
+        "dso_countback": "30.0",  # 2500 ≥ 2500: 30 days, nothing left
+        "dso_simple": "64.3",  # 2500 / 3500 × 90 = 64.29
+        "time_to_invoice_median_days": "14.0",  # 10, 14, 41
+        "time_to_invoice_p90_days": "35.6",  # 14 + 0.8 × 27
+        "first_correction_rate": "0.5000",  # I3 credited 11 days later; I2 not
+        "dunning_rate": "0.5000",  # I1 paid before due; I3 settled 20 days after
+        "automation_share": "0.0000",
+        "handover_automation": "0.3333",
+        "unbilled_wip_eur": "300.00",
+        "unbilled_wip_approved_eur": "100.00",
+        "unbilled_wip_0_30_eur": "200.00",
+        "unbilled_wip_31_60_eur": "0.00",
+        "unbilled_wip_61_90_eur": "0.00",
+        "unbilled_wip_91_plus_eur": "100.00",
+        "revenue_leakage_eur": "110.00",  # milestone due 09-30 is not due before 09-30
+        "realisation_rate": "0.9500",  # 190 / 200
+    }
+    assert by_month["2026-08"] == {
+        "dso_countback": "31.0",
+        "dso_simple": "90.0",
+        "time_to_invoice_median_days": "9.0",
+        "time_to_invoice_p90_days": "9.0",
+        "first_correction_rate": "0.0000",
+        "automation_share": "1.0000",
+        "unbilled_wip_eur": "190.00",  # entry 21 (72 days) + entry 12 (26 days, billed 09-15)
+        "unbilled_wip_approved_eur": "190.00",
+        "unbilled_wip_0_30_eur": "90.00",
+        "unbilled_wip_31_60_eur": "0.00",
+        "unbilled_wip_61_90_eur": "100.00",
+        "unbilled_wip_91_plus_eur": "0.00",
+        "revenue_leakage_eur": "10.00",
+        "realisation_rate": "1.0000",
+    }
+    assert by_month["2026-07"]["unbilled_wip_31_60_eur"] == "100.00"
+    assert by_month["2026-06"]["dso_countback"] == "0.0"
+
+
+def test_kpi_leakage_counts_expenses_after_30_days_and_old_milestones(tmp_path):
+    w = fixed_price_world()  # 341 due 10-14, 344 due 10-10, 345 due 10-01: none 30 days old
+    w.line_item("347", "250", billing_date="2026-09-14")  # due 31 days before as_of
+    w.find("hubspot/deals", "id", "240")["associations"]["line items"]["results"].append(
+        {"id": "347", "type": "deal_to_line_item"})
+    w.expense(1, 501, "2026-09-14", "60")  # 31 days: counts
+    w.expense(2, 501, "2026-09-15", "70")  # 30 days: not yet
+    w.time(3, 501, "2026-09-14", "1")  # time only after 90 days
+    assert kpi(run(w, tmp_path), "2026-10", "revenue_leakage_eur") == "310.00"
+
+
+def test_kpis_in_foreign_currency_use_the_fx_seed(tmp_path):
+    w = foreign_world()  # Gamma: 10 h × 100 USD on 2026-10-01 (1.10 USD per EUR)
+    assert kpi(run(w, tmp_path), "2026-10", "unbilled_wip_eur") == "2909.09"  # 2000 + 909.09
