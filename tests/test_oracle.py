@@ -52,120 +52,319 @@ class W:
         p.update({k: str(v) for k, v in props.items()})
         return self.add("hubspot/companies", {"id": cid, "properties": p, "associations": {}})
 
-    def deal(self, did: str, company: str, amount: str, close: str = "2026-06-01", stage="closedwon",
-             currency="EUR", model="time_and_materials", parent: str | None = None,
-             items: tuple[str, ...] = ()):
-        p = {"dealname": f"Deal {did}", "amount": amount, "closedate": f"{close}T10:00:00.000Z",
-             "dealstage": stage, "deal_currency_code": currency, "billing_model": model,
-             "parent_deal_id": parent}
-        assoc = {"companies": {"results": [{"id": company, "type": "deal_to_company"}]},
-                 "line items": {"results": [{"id": i, "type": "deal_to_line_item"} for i in items]}}
+    def deal(
+        self,
+        did: str,
+        company: str,
+        amount: str,
+        close: str = "2026-06-01",
+        stage="closedwon",
+        currency="EUR",
+        model="time_and_materials",
+        parent: str | None = None,
+        items: tuple[str, ...] = (),
+    ):
+        p = {
+            "dealname": f"Deal {did}",
+            "amount": amount,
+            "closedate": f"{close}T10:00:00.000Z",
+            "dealstage": stage,
+            "deal_currency_code": currency,
+            "billing_model": model,
+            "parent_deal_id": parent,
+        }
+        assoc = {
+            "companies": {"results": [{"id": company, "type": "deal_to_company"}]},
+            "line items": {"results": [{"id": i, "type": "deal_to_line_item"} for i in items]},
+        }
         return self.add("hubspot/deals", {"id": did, "properties": p, "associations": assoc})
 
-    def line_item(self, lid: str, price: str, quantity: str = "1", service_type: str | None = None,
-                  billing_date: str | None = None, requires_acceptance: bool = False,
-                  accepted_date: str | None = None):
+    def line_item(
+        self,
+        lid: str,
+        price: str,
+        quantity: str = "1",
+        service_type: str | None = None,
+        billing_date: str | None = None,
+        requires_acceptance: bool = False,
+        accepted_date: str | None = None,
+    ):
         amount = str(Decimal(price) * Decimal(quantity))
-        p = {"name": f"Item {lid}", "price": price, "quantity": quantity, "amount": amount,
-             "service_type": service_type, "billing_date": billing_date,
-             "requires_acceptance": "true" if requires_acceptance else "false",
-             "accepted_date": accepted_date}
+        p = {
+            "name": f"Item {lid}",
+            "price": price,
+            "quantity": quantity,
+            "amount": amount,
+            "service_type": service_type,
+            "billing_date": billing_date,
+            "requires_acceptance": "true" if requires_acceptance else "false",
+            "accepted_date": accepted_date,
+        }
         return self.add("hubspot/line_items", {"id": lid, "properties": p})
 
     # -- Harvest ---------------------------------------------------------------------
     def client(self, cid: int, name: str, currency: str = "EUR"):
-        return self.add("harvest/clients", {"id": cid, "name": name, "currency": currency,
-                                            "is_active": True})
+        return self.add(
+            "harvest/clients", {"id": cid, "name": name, "currency": currency, "is_active": True}
+        )
 
-    def project(self, pid: int, client: int, code: str | None, fixed_fee: bool = False,
-                cost_budget: str | None = "10000", fee: str | None = None,
-                starts="2026-06-01", ends="2026-12-31", created="2026-06-02", billable=True):
+    def project(
+        self,
+        pid: int,
+        client: int,
+        code: str | None,
+        fixed_fee: bool = False,
+        cost_budget: str | None = "10000",
+        fee: str | None = None,
+        starts="2026-06-01",
+        ends="2026-12-31",
+        created="2026-06-02",
+        billable=True,
+    ):
         c = self.find("harvest/clients", "id", client)
-        return self.add("harvest/projects", {
-            "id": pid, "client": {"id": client, "name": c["name"], "currency": c["currency"]},
-            "name": f"Project {pid}", "code": code, "is_active": True, "is_billable": billable,
-            "is_fixed_fee": fixed_fee, "cost_budget": None if cost_budget is None else Decimal(cost_budget),
-            "fee": None if fee is None else Decimal(fee), "starts_on": starts, "ends_on": ends,
-            "created_at": f"{created}T09:00:00Z"})
+        return self.add(
+            "harvest/projects",
+            {
+                "id": pid,
+                "client": {"id": client, "name": c["name"], "currency": c["currency"]},
+                "name": f"Project {pid}",
+                "code": code,
+                "is_active": True,
+                "is_billable": billable,
+                "is_fixed_fee": fixed_fee,
+                "cost_budget": None if cost_budget is None else Decimal(cost_budget),
+                "fee": None if fee is None else Decimal(fee),
+                "starts_on": starts,
+                "ends_on": ends,
+                "created_at": f"{created}T09:00:00Z",
+            },
+        )
 
-    def time(self, tid: int, project: int, day: str, hours: str, rate: str | None = "100",
-             task="Consulting", closed=True, billable=True, invoice: str | None = None):
+    def time(
+        self,
+        tid: int,
+        project: int,
+        day: str,
+        hours: str,
+        rate: str | None = "100",
+        task="Consulting",
+        closed=True,
+        billable=True,
+        invoice: str | None = None,
+    ):
         pr = self.find("harvest/projects", "id", project)
-        return self.add("harvest/time_entries", {
-            "id": tid, "spent_date": day, "hours": Decimal(hours), "is_closed": closed,
-            "billable": billable, "billable_rate": None if rate is None else Decimal(rate),
-            "client": {"id": pr["client"]["id"], "name": pr["client"]["name"]},
-            "project": {"id": project, "name": pr["name"]}, "task": {"id": 1, "name": task},
-            "user": {"id": 1, "name": "Ada"},
-            "invoice": None if invoice is None else {"id": 9000 + tid, "number": invoice}})
+        return self.add(
+            "harvest/time_entries",
+            {
+                "id": tid,
+                "spent_date": day,
+                "hours": Decimal(hours),
+                "is_closed": closed,
+                "billable": billable,
+                "billable_rate": None if rate is None else Decimal(rate),
+                "client": {"id": pr["client"]["id"], "name": pr["client"]["name"]},
+                "project": {"id": project, "name": pr["name"]},
+                "task": {"id": 1, "name": task},
+                "user": {"id": 1, "name": "Ada"},
+                "invoice": None if invoice is None else {"id": 9000 + tid, "number": invoice},
+            },
+        )
 
-    def expense(self, eid: int, project: int, day: str, cost: str, closed=True, billable=True,
-                invoice: str | None = None):
+    def expense(
+        self,
+        eid: int,
+        project: int,
+        day: str,
+        cost: str,
+        closed=True,
+        billable=True,
+        invoice: str | None = None,
+    ):
         pr = self.find("harvest/projects", "id", project)
-        return self.add("harvest/expenses", {
-            "id": eid, "spent_date": day, "total_cost": Decimal(cost), "is_closed": closed,
-            "billable": billable, "client": pr["client"],
-            "project": {"id": project, "name": pr["name"], "code": pr["code"]},
-            "invoice": None if invoice is None else {"id": 8000 + eid, "number": invoice}})
+        return self.add(
+            "harvest/expenses",
+            {
+                "id": eid,
+                "spent_date": day,
+                "total_cost": Decimal(cost),
+                "is_closed": closed,
+                "billable": billable,
+                "client": pr["client"],
+                "project": {"id": project, "name": pr["name"], "code": pr["code"]},
+                "invoice": None if invoice is None else {"id": 8000 + eid, "number": invoice},
+            },
+        )
 
     # -- Xero ------------------------------------------------------------------------
     def contact(self, cid: str, name: str, number: str | None = None, tax: str | None = None):
-        return self.add("xero/Contacts", {"ContactID": cid, "ContactNumber": number, "Name": name,
-                                          "TaxNumber": tax, "IsCustomer": True})
+        return self.add(
+            "xero/Contacts",
+            {
+                "ContactID": cid,
+                "ContactNumber": number,
+                "Name": name,
+                "TaxNumber": tax,
+                "IsCustomer": True,
+            },
+        )
 
-    def invoice(self, iid: str, number: str, contact: str, day: str, total: str, tax: str = "0",
-                due: str | None = None, status="AUTHORISED", currency="EUR", rate="1",
-                reference: str | None = None):
+    def invoice(
+        self,
+        iid: str,
+        number: str,
+        contact: str,
+        day: str,
+        total: str,
+        tax: str = "0",
+        due: str | None = None,
+        status="AUTHORISED",
+        currency="EUR",
+        rate="1",
+        reference: str | None = None,
+    ):
         c = self.find("xero/Contacts", "ContactID", contact)
         sub = Decimal(total) - Decimal(tax)
-        return self.add("xero/Invoices", {
-            "Type": "ACCREC", "InvoiceID": iid, "InvoiceNumber": number, "Reference": reference,
-            "Contact": {"ContactID": contact, "Name": c["Name"]}, "Date": xdate(day),
-            "DueDate": xdate(due or day), "Status": status, "LineAmountTypes": "Exclusive",
-            "CurrencyCode": currency, "CurrencyRate": Decimal(rate), "SubTotal": sub,
-            "TotalTax": Decimal(tax), "Total": Decimal(total)})
+        return self.add(
+            "xero/Invoices",
+            {
+                "Type": "ACCREC",
+                "InvoiceID": iid,
+                "InvoiceNumber": number,
+                "Reference": reference,
+                "Contact": {"ContactID": contact, "Name": c["Name"]},
+                "Date": xdate(day),
+                "DueDate": xdate(due or day),
+                "Status": status,
+                "LineAmountTypes": "Exclusive",
+                "CurrencyCode": currency,
+                "CurrencyRate": Decimal(rate),
+                "SubTotal": sub,
+                "TotalTax": Decimal(tax),
+                "Total": Decimal(total),
+            },
+        )
 
-    def journal(self, jid: str, number: int, day: str, source_type: str, source_id: str | None,
-                lines: list[tuple[str, str, str, str]]):
+    def journal(
+        self,
+        jid: str,
+        number: int,
+        day: str,
+        source_type: str,
+        source_id: str | None,
+        lines: list[tuple[str, str, str, str]],
+    ):
         """lines: (account code, account type, net, tax)."""
-        return self.add("xero/Journals", {
-            "JournalID": jid, "JournalNumber": number, "JournalDate": xdate(day),
-            "SourceType": source_type, "SourceID": source_id,
-            "JournalLines": [{"AccountCode": code, "AccountType": kind, "NetAmount": Decimal(net),
-                              "TaxAmount": Decimal(tax), "GrossAmount": Decimal(net) + Decimal(tax)}
-                             for code, kind, net, tax in lines]})
+        return self.add(
+            "xero/Journals",
+            {
+                "JournalID": jid,
+                "JournalNumber": number,
+                "JournalDate": xdate(day),
+                "SourceType": source_type,
+                "SourceID": source_id,
+                "JournalLines": [
+                    {
+                        "AccountCode": code,
+                        "AccountType": kind,
+                        "NetAmount": Decimal(net),
+                        "TaxAmount": Decimal(tax),
+                        "GrossAmount": Decimal(net) + Decimal(tax),
+                    }
+                    for code, kind, net, tax in lines
+                ],
+            },
+        )
 
     def post(self, invoice_id: str, number: int = 1):
         """The journal Xero posts for an EUR invoice (AR against revenue and output VAT)."""
         inv = self.find("xero/Invoices", "InvoiceID", invoice_id)
         total, tax = inv["Total"] / inv["CurrencyRate"], inv["TotalTax"] / inv["CurrencyRate"]
         day = datetime.fromtimestamp(int(inv["Date"][6:-7]) / 1000, UTC).date().isoformat()
-        return self.journal(f"J-{invoice_id}", number, day, "ACCREC", invoice_id, [
-            ("1400", "CURRENT", str(total), "0"), ("8400", "REVENUE", str(-(total - tax)), "0"),
-            ("1776", "CURRLIAB", str(-tax), "0")])
+        return self.journal(
+            f"J-{invoice_id}",
+            number,
+            day,
+            "ACCREC",
+            invoice_id,
+            [
+                ("1400", "CURRENT", str(total), "0"),
+                ("8400", "REVENUE", str(-(total - tax)), "0"),
+                ("1776", "CURRLIAB", str(-tax), "0"),
+            ],
+        )
 
-    def credit_note(self, nid: str, contact: str, day: str, total: str,
-                    allocations: list[tuple[str, str, str]] = (), status="AUTHORISED"):
-        return self.add("xero/CreditNotes", {
-            "CreditNoteID": nid, "CreditNoteNumber": f"CN-{nid}", "Type": "ACCRECCREDIT",
-            "Status": status, "Contact": {"ContactID": contact}, "Date": xdate(day),
-            "Total": Decimal(total), "CurrencyCode": "EUR", "CurrencyRate": Decimal(1),
-            "Allocations": [{"AllocationID": f"A-{inv}", "Amount": Decimal(amt), "Date": xdate(d),
-                             "Invoice": {"InvoiceID": inv}} for inv, amt, d in allocations]})
+    def credit_note(
+        self,
+        nid: str,
+        contact: str,
+        day: str,
+        total: str,
+        allocations: list[tuple[str, str, str]] = (),
+        status="AUTHORISED",
+    ):
+        return self.add(
+            "xero/CreditNotes",
+            {
+                "CreditNoteID": nid,
+                "CreditNoteNumber": f"CN-{nid}",
+                "Type": "ACCRECCREDIT",
+                "Status": status,
+                "Contact": {"ContactID": contact},
+                "Date": xdate(day),
+                "Total": Decimal(total),
+                "CurrencyCode": "EUR",
+                "CurrencyRate": Decimal(1),
+                "Allocations": [
+                    {
+                        "AllocationID": f"A-{inv}",
+                        "Amount": Decimal(amt),
+                        "Date": xdate(d),
+                        "Invoice": {"InvoiceID": inv},
+                    }
+                    for inv, amt, d in allocations
+                ],
+            },
+        )
 
     def payment(self, pid: str, invoice: str, day: str, amount: str, account: str = "1200"):
-        return self.add("xero/Payments", {
-            "PaymentID": pid, "Date": xdate(day), "Amount": Decimal(amount), "Status": "AUTHORISED",
-            "PaymentType": "ACCRECPAYMENT", "Invoice": {"InvoiceID": invoice},
-            "Account": {"AccountID": f"acc-{account}", "Code": account}})
+        return self.add(
+            "xero/Payments",
+            {
+                "PaymentID": pid,
+                "Date": xdate(day),
+                "Amount": Decimal(amount),
+                "Status": "AUTHORISED",
+                "PaymentType": "ACCRECPAYMENT",
+                "Invoice": {"InvoiceID": invoice},
+                "Account": {"AccountID": f"acc-{account}", "Code": account},
+            },
+        )
 
-    def pushed(self, key: str, invoice_id: str | None, total: str, ids: dict[str, list[Any]],
-               status="succeeded", pushed_at="2026-09-30T08:00:00Z"):
-        self.ledger.append({
-            "draft_key": key, "reference": key, "idempotency_key": key, "status": status,
-            "attempts": 1, "pushed_at": pushed_at, "xero_invoice_id": invoice_id,
-            "currency": "EUR", "subtotal": total, "total_tax": "0", "total": total,
-            "lines": [{"line_no": 1, "kind": "time", "source_ids": ids}]})
+    def pushed(
+        self,
+        key: str,
+        invoice_id: str | None,
+        total: str,
+        ids: dict[str, list[Any]],
+        status="succeeded",
+        pushed_at="2026-09-30T08:00:00Z",
+    ):
+        self.ledger.append(
+            {
+                "draft_key": key,
+                "reference": key,
+                "idempotency_key": key,
+                "status": status,
+                "attempts": 1,
+                "pushed_at": pushed_at,
+                "xero_invoice_id": invoice_id,
+                "currency": "EUR",
+                "subtotal": total,
+                "total_tax": "0",
+                "total": total,
+                "lines": [{"line_no": 1, "kind": "time", "source_ids": ids}],
+            }
+        )
 
     # -- output ----------------------------------------------------------------------
     def write(self, root: Path, as_of: date | None = AS_OF) -> Path:
@@ -201,8 +400,9 @@ DEFAULT_SEEDS = {
 def base() -> W:
     """Acme (DE) won a T&M deal on 2026-06-01; project 501 code "201"; contact by number."""
     w = W()
-    w.company("101", "Acme GmbH", vat_id="DE136695976", cash_discount_percent="2",
-              cash_discount_days="10")
+    w.company(
+        "101", "Acme GmbH", vat_id="DE136695976", cash_discount_percent="2", cash_discount_days="10"
+    )
     w.deal("201", "101", "10000", items=("301",))
     w.line_item("301", "100", "100", service_type="consulting")
     w.client(401, "ACME GmbH")
@@ -217,8 +417,12 @@ def run(w: W, tmp_path: Path, as_of: date = AS_OF) -> dict[str, Any]:
 
 def found(result: dict[str, Any], check: str) -> list[tuple[dict, str, str, str]]:
     return [
-        (f["keys"], f["amount_at_stake_eur"], f["amount_at_stake"]["amount"],
-         f["amount_at_stake"]["currency"])
+        (
+            f["keys"],
+            f["amount_at_stake_eur"],
+            f["amount_at_stake"]["amount"],
+            f["amount_at_stake"]["currency"],
+        )
         for f in result["findings"]
         if f["check_name"] == check
     ]
@@ -247,7 +451,9 @@ def test_helpers():
     assert not vat_is_valid("FR00000000000", "FR")
     assert not vat_is_valid("DE136695976", "FR")  # a valid number of another country
     assert vat_is_valid("40303265045", "FR")  # prefix implied by the country
-    assert quantile_cont([Decimal(1), Decimal(2), Decimal(3), Decimal(4)], Decimal("0.5")) == Decimal("2.5")
+    assert quantile_cont(
+        [Decimal(1), Decimal(2), Decimal(3), Decimal(4)], Decimal("0.5")
+    ) == Decimal("2.5")
     assert quantile_cont([Decimal(v) for v in range(1, 11)], Decimal("0.9")) == Decimal("9.1")
 
 
@@ -413,7 +619,7 @@ def test_rate_mismatch_deal_rate_then_rate_card(tmp_path):
 
 def test_over_budget_without_change_request(tmp_path):
     w = base()
-    w.find("harvest/projects", "id", 501)["cost_budget"] = Decimal("1000")
+    w.find("harvest/projects", "id", 501)["cost_budget"] = Decimal(1000)
     w.find("hubspot/deals", "id", "201")["properties"]["amount"] = "1000"
     w.deal("210", "101", "5000", parent="201", stage="appointmentscheduled")  # pending
     w.time(1, 501, "2026-10-01", "10")
@@ -425,7 +631,7 @@ def test_over_budget_without_change_request(tmp_path):
         ({"harvest_project_id": 501}, "200.00", "200.00", "EUR")
     ]
     # exactly on budget does not fire
-    w.find("harvest/projects", "id", 501)["cost_budget"] = Decimal("1200")
+    w.find("harvest/projects", "id", 501)["cost_budget"] = Decimal(1200)
     assert found(run(w, tmp_path / "b"), "over_budget_without_change_request") == []
 
 
@@ -441,7 +647,9 @@ def test_work_outside_project_period(tmp_path):
     ]
 
 
-@pytest.mark.parametrize(("credited", "fires"), [("0", True), ("119", True), ("119.00", True), ("238", False)])
+@pytest.mark.parametrize(
+    ("credited", "fires"), [("0", True), ("119", True), ("119.00", True), ("238", False)]
+)
 def test_double_billed_work_unless_fully_credited(tmp_path, credited, fires):
     w = base()
     w.time(1, 501, "2026-09-01", "1", invoice="INV-1")
@@ -463,8 +671,13 @@ def fixed_price_world() -> W:
     w.line_item("341", "1000", billing_date="2026-10-14")  # due before as_of
     w.line_item("342", "500", billing_date="2026-10-15")  # due on as_of: not yet
     w.line_item("343", "700", billing_date="2026-09-01", requires_acceptance=True)  # unaccepted
-    w.line_item("344", "800", billing_date="2026-09-01", requires_acceptance=True,
-                accepted_date="2026-10-10")  # due on acceptance
+    w.line_item(
+        "344",
+        "800",
+        billing_date="2026-09-01",
+        requires_acceptance=True,
+        accepted_date="2026-10-10",
+    )  # due on acceptance
     w.project(540, 402, "240", fixed_fee=True, cost_budget=None, fee="3500")
     w.deal("241", "102", "500", model="fixed_price", parent="240", items=("345",))  # CR
     w.line_item("345", "500", billing_date="2026-10-01")
@@ -488,9 +701,12 @@ def test_milestone_billed_through_the_ledger(tmp_path):
     w.invoice("I5", "INV-5", "C2", "2026-10-14", "1190", tax="190", reference="TG-bbbbbbbbbbbb")
     w.post("I5")
     w.pushed("TG-bbbbbbbbbbbb", "I5", "1190", {"hubspot_line_item_ids": ["341"]})
-    w.pushed("TG-cccccccccccc", None, "500", {"hubspot_line_item_ids": ["345"]},
-             status="dead_lettered")
-    keys = [k["hubspot_line_item_id"] for k, *_ in found(run(w, tmp_path), "milestone_due_not_invoiced")]
+    w.pushed(
+        "TG-cccccccccccc", None, "500", {"hubspot_line_item_ids": ["345"]}, status="dead_lettered"
+    )
+    keys = [
+        k["hubspot_line_item_id"] for k, *_ in found(run(w, tmp_path), "milestone_due_not_invoiced")
+    ]
     assert keys == ["344", "345"]
 
 
@@ -526,17 +742,41 @@ def test_invoice_journal_mismatch_at_the_invoices_own_rate(tmp_path):
     w.company("103", "Gamma Inc", country="US")
     # USD 1250 at CurrencyRate 1.25 = EUR 1000.00 (the FX seed would say 1.10 on 10-01)
     w.invoice("I1", "INV-1", "C3", "2026-10-01", "1250", currency="USD", rate="1.25")
-    w.journal("J1", 1, "2026-10-01", "ACCREC", "I1",
-              [("1400", "CURRENT", "1000.00", "0"), ("8400", "REVENUE", "-1000.00", "0")])
+    w.journal(
+        "J1",
+        1,
+        "2026-10-01",
+        "ACCREC",
+        "I1",
+        [("1400", "CURRENT", "1000.00", "0"), ("8400", "REVENUE", "-1000.00", "0")],
+    )
     w.invoice("I2", "INV-2", "C3", "2026-10-01", "1250", currency="USD", rate="1.25")
-    w.journal("J2", 2, "2026-10-01", "ACCREC", "I2",  # 6.00 EUR off: beyond max(1, 5.00)
-              [("1400", "CURRENT", "994.00", "0"), ("8400", "REVENUE", "-994.00", "0")])
+    w.journal(
+        "J2",
+        2,
+        "2026-10-01",
+        "ACCREC",
+        "I2",  # 6.00 EUR off: beyond max(1, 5.00)
+        [("1400", "CURRENT", "994.00", "0"), ("8400", "REVENUE", "-994.00", "0")],
+    )
     w.invoice("I3", "INV-3", "C3", "2026-10-01", "1250", currency="USD", rate="1.25")
-    w.journal("J3", 3, "2026-10-01", "ACCREC", "I3",  # 5.00 EUR off: within
-              [("1400", "CURRENT", "995.00", "0"), ("8400", "REVENUE", "-995.00", "0")])
+    w.journal(
+        "J3",
+        3,
+        "2026-10-01",
+        "ACCREC",
+        "I3",  # 5.00 EUR off: within
+        [("1400", "CURRENT", "995.00", "0"), ("8400", "REVENUE", "-995.00", "0")],
+    )
     w.invoice("I4", "INV-4", "C1", "2026-10-01", "119", tax="19")
-    w.journal("J4", 4, "2026-10-01", "ACCREC", "I4",  # gross right, tax on revenue: net off
-              [("1400", "CURRENT", "119", "0"), ("8400", "REVENUE", "-119", "0")])
+    w.journal(
+        "J4",
+        4,
+        "2026-10-01",
+        "ACCREC",
+        "I4",  # gross right, tax on revenue: net off
+        [("1400", "CURRENT", "119", "0"), ("8400", "REVENUE", "-119", "0")],
+    )
     assert found(run(w, tmp_path), "invoice_journal_mismatch") == [
         ({"xero_invoice_id": "I2"}, "6.00", "7.50", "USD"),
         ({"xero_invoice_id": "I4"}, "0.00", "0.00", "EUR"),
@@ -545,10 +785,22 @@ def test_invoice_journal_mismatch_at_the_invoices_own_rate(tmp_path):
 
 def test_manual_revenue_posting(tmp_path):
     w = base()
-    w.journal("M1", 1, "2026-10-01", "MANJOURNAL", None,
-              [("1200", "BANK", "500", "0"), ("8400", "REVENUE", "-500", "0")])
-    w.journal("M2", 2, "2026-10-01", "MANJOURNAL", None,
-              [("1200", "BANK", "80", "0"), ("6300", "EXPENSE", "-80", "0")])
+    w.journal(
+        "M1",
+        1,
+        "2026-10-01",
+        "MANJOURNAL",
+        None,
+        [("1200", "BANK", "500", "0"), ("8400", "REVENUE", "-500", "0")],
+    )
+    w.journal(
+        "M2",
+        2,
+        "2026-10-01",
+        "MANJOURNAL",
+        None,
+        [("1200", "BANK", "80", "0"), ("6300", "EXPENSE", "-80", "0")],
+    )
     assert found(run(w, tmp_path), "manual_revenue_posting") == [
         ({"xero_journal_id": "M1"}, "500.00", "500.00", "EUR")
     ]
@@ -605,8 +857,13 @@ def test_payment_mismatch_and_the_cash_discount(tmp_path):
 
 @pytest.mark.parametrize(
     ("due", "level"),
-    [("2026-10-02", None), ("2026-10-01", 1), ("2026-09-18", 1), ("2026-09-17", 2),
-     ("2026-09-03", 3)],
+    [
+        ("2026-10-02", None),
+        ("2026-10-01", 1),
+        ("2026-09-18", 1),
+        ("2026-09-17", 2),
+        ("2026-09-03", 3),
+    ],
 )
 def test_overdue_receivable_dunning_levels(tmp_path, due, level):
     w = base()
@@ -619,10 +876,15 @@ def test_overdue_receivable_dunning_levels(tmp_path, due, level):
     if level is None:
         assert overdue == []
     else:
-        assert overdue == [{"check_name": "overdue_receivable", "keys": {"xero_invoice_id": "I1"},
-                            "amount_at_stake_eur": "350.00",
-                            "amount_at_stake": {"amount": "350.00", "currency": "EUR"},
-                            "dunning_level": level}]
+        assert overdue == [
+            {
+                "check_name": "overdue_receivable",
+                "keys": {"xero_invoice_id": "I1"},
+                "amount_at_stake_eur": "350.00",
+                "amount_at_stake": {"amount": "350.00", "currency": "EUR"},
+                "dunning_level": level,
+            }
+        ]
 
 
 # ---------------------------------------------------------------------------------------
@@ -677,13 +939,34 @@ def draft_world() -> W:
 def test_drafts_domestic_lines_rounding_and_key(tmp_path):
     result = run(draft_world(), tmp_path)
     assert result["drafts"] == [
-        {"draft_key": draft_key([1, 2, 3, 4]), "hubspot_company_id": "101",
-         "harvest_project_id": None, "currency": "EUR", "billing_month": "2026-09",
-         "tax_category": "S", "net": "419.99", "tax": "79.80", "gross": "499.79",
-         "line_count": 3, "status": "ready", "reasons": []},
-        {"draft_key": draft_key([5]), "hubspot_company_id": "101", "harvest_project_id": None,
-         "currency": "EUR", "billing_month": "2026-10", "tax_category": "S", "net": "300.00",
-         "tax": "57.00", "gross": "357.00", "line_count": 1, "status": "ready", "reasons": []},
+        {
+            "draft_key": draft_key([1, 2, 3, 4]),
+            "hubspot_company_id": "101",
+            "harvest_project_id": None,
+            "currency": "EUR",
+            "billing_month": "2026-09",
+            "tax_category": "S",
+            "net": "419.99",
+            "tax": "79.80",
+            "gross": "499.79",
+            "line_count": 3,
+            "status": "ready",
+            "reasons": [],
+        },
+        {
+            "draft_key": draft_key([5]),
+            "hubspot_company_id": "101",
+            "harvest_project_id": None,
+            "currency": "EUR",
+            "billing_month": "2026-10",
+            "tax_category": "S",
+            "net": "300.00",
+            "tax": "57.00",
+            "gross": "357.00",
+            "line_count": 1,
+            "status": "ready",
+            "reasons": [],
+        },
     ]
     assert draft_key([1, 2, 3, 4]) == "TG-" + hashlib.sha256(b"1,2,3,4").hexdigest()[:12]
 
@@ -693,10 +976,12 @@ def test_draft_lines_terms_and_notes(tmp_path):
 
     ctx = build_context(draft_world().write(tmp_path))
     september = build_drafts(ctx)[0]
-    assert [(ln.kind, ln.service_type, ln.quantity, ln.unit_amount, ln.line_amount, ln.source_ids)
-            for ln in september.lines] == [
+    assert [
+        (ln.kind, ln.service_type, ln.quantity, ln.unit_amount, ln.line_amount, ln.source_ids)
+        for ln in september.lines
+    ] == [
         ("time", "Workshop", Decimal("1.5"), Decimal("33.33"), Decimal("50.00"), (3,)),
-        ("time", "consulting", Decimal("3.5"), Decimal("100"), Decimal("350.00"), (1, 2)),
+        ("time", "consulting", Decimal("3.5"), Decimal(100), Decimal("350.00"), (1, 2)),
         ("expense", None, Decimal(1), Decimal("19.99"), Decimal("19.99"), (4,)),
     ]
     assert september.due_date == date(2026, 11, 14)
@@ -724,11 +1009,19 @@ def foreign_world() -> W:
 def test_drafts_tax_categories(tmp_path):
     result = run(foreign_world(), tmp_path)
     drafts = {d["hubspot_company_id"]: d for d in result["drafts"]}
-    assert {c: (d["tax_category"], d["net"], d["tax"], d["gross"], d["status"], d["reasons"])
-            for c, d in drafts.items()} == {
+    assert {
+        c: (d["tax_category"], d["net"], d["tax"], d["gross"], d["status"], d["reasons"])
+        for c, d in drafts.items()
+    } == {
         "110": ("AE", "1000.00", "0.00", "1000.00", "ready", []),
-        "111": ("S", "1000.00", "190.00", "1190.00", "blocked",
-                ["missing_vat_id_for_reverse_charge"]),
+        "111": (
+            "S",
+            "1000.00",
+            "190.00",
+            "1190.00",
+            "blocked",
+            ["missing_vat_id_for_reverse_charge"],
+        ),
         "112": ("O", "1000.00", "0.00", "1000.00", "ready", []),
     }
     assert drafts["112"]["currency"] == "USD"
@@ -750,14 +1043,14 @@ def test_reverse_charge_note(tmp_path):
 def test_minimum_draft_in_eur_equivalent(tmp_path, hours, status):
     w = foreign_world()  # Gamma: USD, 1.10 USD per EUR on as_of → 250 EUR = 275 USD
     w.find("harvest/time_entries", "id", 62)["hours"] = Decimal(hours)
-    w.find("harvest/time_entries", "id", 62)["billable_rate"] = Decimal("10")
+    w.find("harvest/time_entries", "id", 62)["billable_rate"] = Decimal(10)
     drafts = {d["hubspot_company_id"]: d for d in run(w, tmp_path)["drafts"]}
     assert drafts["112"]["status"] == status
 
 
 def test_drafts_blocked_reasons(tmp_path):
     w = base()
-    w.find("harvest/projects", "id", 501)["cost_budget"] = Decimal("500")
+    w.find("harvest/projects", "id", 501)["cost_budget"] = Decimal(500)
     w.time(1, 501, "2026-10-01", "6", rate="90")  # wrong rate, and 540 > 500
     w.company("102", "Beta AG")
     w.client(402, "Beta AG")
@@ -778,8 +1071,16 @@ def test_drafts_per_project_grouping_and_milestones(tmp_path):
     w.time(1, 501, "2026-10-01", "3")
     w.time(2, 580, "2026-10-02", "4")
     drafts = run(w, tmp_path)["drafts"]
-    assert [(d["hubspot_company_id"], d["harvest_project_id"], d["net"], d["line_count"],
-             d["draft_key"]) for d in drafts] == [
+    assert [
+        (
+            d["hubspot_company_id"],
+            d["harvest_project_id"],
+            d["net"],
+            d["line_count"],
+            d["draft_key"],
+        )
+        for d in drafts
+    ] == [
         ("101", 501, "300.00", 1, draft_key([1])),
         ("101", 580, "400.00", 1, draft_key([2])),
         ("102", None, "2300.00", 3, draft_key(["341", "344", "345"])),
@@ -828,7 +1129,9 @@ def test_kpis_by_hand(tmp_path):
     result = run(kpi_world(), tmp_path)
     months = sorted({k["month"] for k in result["kpis"]})
     assert months == ["2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
-    by_month = {m: {k["kpi"]: k["value"] for k in result["kpis"] if k["month"] == m} for m in months}
+    by_month = {
+        m: {k["kpi"]: k["value"] for k in result["kpis"] if k["month"] == m} for m in months
+    }
     # AR: Aug 1000; Sep 2000 + 500 = 2500; Oct (to 10-15) 2000 + 0 + 300 = 2300.
     # Sales: Aug 1000 (31 d), Sep 2500 (30 d), Oct 300 (15 d so far).
     assert by_month["2026-10"] == {
@@ -889,7 +1192,8 @@ def test_kpi_leakage_counts_expenses_after_30_days_and_old_milestones(tmp_path):
     w = fixed_price_world()  # 341 due 10-14, 344 due 10-10, 345 due 10-01: none 30 days old
     w.line_item("347", "250", billing_date="2026-09-14")  # due 31 days before as_of
     w.find("hubspot/deals", "id", "240")["associations"]["line items"]["results"].append(
-        {"id": "347", "type": "deal_to_line_item"})
+        {"id": "347", "type": "deal_to_line_item"}
+    )
     w.expense(1, 501, "2026-09-14", "60")  # 31 days: counts
     w.expense(2, 501, "2026-09-15", "70")  # 30 days: not yet
     w.time(3, 501, "2026-09-14", "1")  # time only after 90 days
