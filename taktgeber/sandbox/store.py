@@ -16,6 +16,7 @@ import orjson
 from taktgeber.sandbox.timefmt import any_to_ms
 
 Record = dict[str, Any]
+Transform = Callable[[Record], Record] | None
 
 HUBSPOT_RESOURCES = ("companies", "deals", "line_items", "products")
 HARVEST_RESOURCES = (
@@ -27,7 +28,15 @@ HARVEST_RESOURCES = (
     "time_entries",
     "expenses",
 )
-XERO_RESOURCES = ("Contacts", "Invoices", "CreditNotes", "Payments", "Journals", "Accounts", "TaxRates")
+XERO_RESOURCES = (
+    "Contacts",
+    "Invoices",
+    "CreditNotes",
+    "Payments",
+    "Journals",
+    "Accounts",
+    "TaxRates",
+)
 SYSTEMS: dict[str, tuple[str, ...]] = {
     "hubspot": HUBSPOT_RESOURCES,
     "harvest": HARVEST_RESOURCES,
@@ -95,15 +104,17 @@ def spec_for(system: str, name: str) -> ResourceSpec:
 class Entry:
     """One record with its serialized form and cursor (ms)."""
 
-    __slots__ = ("rec", "blob", "cursor", "seq", "alt")
+    __slots__ = ("alt", "blob", "cursor", "rec", "seq")
 
-    def __init__(self, rec: Record, spec: ResourceSpec, seq: int) -> None:
+    def __init__(self, rec: Record, spec: ResourceSpec, seq: int, transform: Transform) -> None:
         self.rec = rec
         self.seq = seq
-        self.refresh(spec)
+        self.refresh(spec, transform)
 
-    def refresh(self, spec: ResourceSpec) -> None:
-        self.blob = dumps(self.rec)
+    def refresh(self, spec: ResourceSpec, transform: Transform) -> None:
+        """Re-serialize after a change. `transform` (schema drift) alters only what is
+        served, never the stored record."""
+        self.blob = dumps(self.rec if transform is None else transform(self.rec))
         self.cursor = spec.cursor_of(self.rec)
         self.alt: bytes | None = None  # a cached variant (e.g. an invoice without LineItems)
 
@@ -115,11 +126,12 @@ class Resource:
         self.system = system
         self.name = name
         self.spec = spec_for(system, name)
+        self.transform: Transform = None
         self._seq = 0
         self.by_id: dict[Any, Entry] = {}
         entries = []
         for rec in records:
-            entry = Entry(rec, self.spec, self._next_seq())
+            entry = Entry(rec, self.spec, self._next_seq(), None)
             entries.append(entry)
             self.by_id[self.spec.id_of(rec)] = entry
         self.entries: list[Entry] = self._sorted(entries)
@@ -152,18 +164,32 @@ class Resource:
             rid = self.spec.id_of(rec)
             entry = self.by_id.get(rid)
             if entry is None:
-                entry = Entry(rec, self.spec, self._next_seq())
+                entry = Entry(rec, self.spec, self._next_seq(), self.transform)
                 self.by_id[rid] = entry
                 new.append(entry)
             else:
                 entry.rec = rec
-                entry.refresh(self.spec)
+                entry.refresh(self.spec, self.transform)
         if self.system == "hubspot":
             for entry in new:
                 self.property_names.update((entry.rec.get("properties") or {}).keys())
         self.entries = self._sorted(self.entries + new)  # copy-on-write: readers keep theirs
         self.version += 1
         self._cache.clear()
+
+    def set_transform(self, transform: Transform) -> None:
+        """Serve every record through `transform` from now on (None: as stored)."""
+        if transform is None and self.transform is None:
+            return
+        self.transform = transform
+        for entry in self.entries:
+            entry.refresh(self.spec, transform)
+        self.version += 1
+        self._cache.clear()
+
+    def shaped(self, rec: Record) -> Record:
+        """A record as served (with any drift applied)."""
+        return rec if self.transform is None else self.transform(rec)
 
     def select(
         self,
@@ -207,7 +233,7 @@ class World:
                 path = folder / system / f"{name}.json"
                 records: list[Record] = orjson.loads(path.read_bytes()) if path.exists() else []
                 if not isinstance(records, list):
-                    raise ValueError(f"{path}: expected a JSON array of records")
+                    raise TypeError(f"{path}: expected a JSON array of records")
                 resources[(system, name)] = Resource(system, name, records)
         return cls(resources)
 
