@@ -45,8 +45,8 @@ def project_without_won_deal(ctx: Context) -> list[Finding]:
         value = sum(
             (
                 w.value
-                for w in ctx.world.work
-                if w.project_id == project.id and w.billable and w.spent_date <= ctx.as_of
+                for w in ctx.links.work_by_project.get(project.id, [])
+                if w.billable and w.spent_date <= ctx.as_of
             ),
             Decimal(0),
         )

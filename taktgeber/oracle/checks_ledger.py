@@ -140,11 +140,7 @@ def payment_mismatch(ctx: Context) -> list[Finding]:
     out = []
     for invoice in posted_invoices(ctx):
         payments = sorted(
-            (
-                p
-                for p in ctx.world.payments
-                if p.invoice_id == invoice.id and p.status != "DELETED" and p.date <= ctx.as_of
-            ),
+            (p for p in ctx.links.payments_by_invoice.get(invoice.id, []) if p.date <= ctx.as_of),
             key=lambda p: (p.date, p.id),
         )
         if not payments:

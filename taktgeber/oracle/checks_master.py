@@ -25,9 +25,7 @@ def customer_unmatched(ctx: Context) -> list[Finding]:
         if ctx.links.contact_link[contact_id].how == "number":
             continue
         invoices = [
-            i
-            for i in ctx.links.posted_invoices.values()
-            if i.contact_id == contact_id and i.date <= ctx.as_of
+            i for i in ctx.links.invoices_by_contact.get(contact_id, []) if i.date <= ctx.as_of
         ]
         eur = sum((ctx.ref.fx.eur(i.total, i.currency, i.date) for i in invoices), Decimal(0))
         currencies = {i.currency for i in invoices}

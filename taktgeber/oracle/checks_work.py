@@ -44,11 +44,8 @@ def over_budget(ctx: Context, project: Project, end: date) -> Decimal | None:
     value = sum(
         (
             w.value
-            for w in ctx.world.work
-            if w.project_id == project.id
-            and w.kind == "time"
-            and w.billable
-            and w.spent_date <= end
+            for w in ctx.links.work_by_project.get(project.id, [])
+            if w.kind == "time" and w.billable and w.spent_date <= end
         ),
         Decimal(0),
     )

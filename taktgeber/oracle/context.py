@@ -45,24 +45,12 @@ class Context:
 
     # -- receivables, shared by ledger checks and KPIs -------------------------------
     def credits_to(self, invoice_id: str, until: date) -> Decimal:
-        total = Decimal(0)
-        for note in self.world.credit_notes.values():
-            if note.type != "ACCRECCREDIT" or note.status not in ("AUTHORISED", "PAID"):
-                continue
-            for allocation in note.allocations:
-                if allocation.invoice_id == invoice_id and allocation.date <= until:
-                    total += allocation.amount
-        return total
+        allocations = self.links.allocations_by_invoice.get(invoice_id, [])
+        return sum((a.amount for a in allocations if a.date <= until), Decimal(0))
 
     def payments_to(self, invoice_id: str, until: date) -> Decimal:
-        return sum(
-            (
-                p.amount
-                for p in self.world.payments
-                if p.invoice_id == invoice_id and p.status != "DELETED" and p.date <= until
-            ),
-            Decimal(0),
-        )
+        payments = self.links.payments_by_invoice.get(invoice_id, [])
+        return sum((p.amount for p in payments if p.date <= until), Decimal(0))
 
     def amount_due(self, invoice: Invoice, until: date) -> Decimal:
         return (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -12,7 +13,7 @@ from taktgeber.oracle.checks_ledger import posted_invoices
 from taktgeber.oracle.checks_work import due_unbilled_milestones, over_budget, rate_gap
 from taktgeber.oracle.context import Context
 from taktgeber.oracle.links import milestone_due
-from taktgeber.oracle.world import Invoice
+from taktgeber.oracle.world import Invoice, Work
 
 RATE_PLACES = Decimal("0.0001")
 WIP_BUCKETS = (("0_30", 0, 30), ("31_60", 31, 60), ("61_90", 61, 90), ("91_plus", 91, None))
@@ -64,6 +65,12 @@ class Kpis:
         self.invoices = posted_invoices(ctx)
         self.months = world_months(ctx)
         self.first_month = self.months[0] if self.months else _month_start(ctx.as_of)
+        # work by the month of its Harvest invoice (time to invoice, realisation)
+        self.invoiced: dict[date, list[tuple[Work, Invoice]]] = defaultdict(list)
+        for work in ctx.world.work:
+            invoice = ctx.links.harvest_invoice(work)
+            if invoice is not None and invoice.date <= ctx.as_of:
+                self.invoiced[_month_start(invoice.date)].append((work, invoice))
 
     def end(self, month: date) -> date:
         return min(_month_end(month), self.ctx.as_of)
@@ -119,11 +126,8 @@ class Kpis:
 
     # -- time to invoice / realisation -----------------------------------------------
     def time_to_invoice(self, month: date) -> list[Decimal]:
-        end, links, days = self.end(month), self.ctx.links, []
-        for work in self.ctx.world.work:
-            invoice = links.harvest_invoice(work)
-            if invoice is not None and month <= invoice.date <= end:
-                days.append(Decimal((invoice.date - work.spent_date).days))
+        end, links = self.end(month), self.ctx.links
+        days = [Decimal((i.date - w.spent_date).days) for w, i in self.invoiced.get(month, [])]
         for item in self.ctx.world.line_items.values():
             billed = [
                 self.ctx.world.invoices[i]
@@ -139,12 +143,9 @@ class Kpis:
         return days
 
     def realisation(self, month: date) -> str | None:
-        end, billed, contracted = self.end(month), Decimal(0), Decimal(0)
-        for work in self.ctx.world.work:
-            invoice = self.ctx.links.harvest_invoice(work)
-            if work.kind != "time" or not work.billable or invoice is None:
-                continue
-            if not month <= invoice.date <= end:
+        billed, contracted = Decimal(0), Decimal(0)
+        for work, _ in self.invoiced.get(month, []):
+            if work.kind != "time" or not work.billable:
                 continue
             rate = self.ctx.links.contracted_rate(work)
             if rate is None:
@@ -157,29 +158,19 @@ class Kpis:
     # -- invoice rates ---------------------------------------------------------------
     def first_correction_rate(self, month: date) -> str | None:
         invoices = self._dated_in(month)
-        corrected = 0
-        for invoice in invoices:
-            corrected += any(
-                a.invoice_id == invoice.id
-                and a.date <= self.ctx.as_of
-                and 0 <= (a.date - invoice.date).days <= 90
-                for note in self.ctx.world.credit_notes.values()
-                if note.type == "ACCRECCREDIT" and note.status in ("AUTHORISED", "PAID")
-                for a in note.allocations
+        corrected = sum(
+            any(
+                a.date <= self.ctx.as_of and 0 <= (a.date - invoice.date).days <= 90
+                for a in self.ctx.links.allocations_by_invoice.get(invoice.id, [])
             )
+            for invoice in invoices
+        )
         return _rate(corrected, len(invoices))
 
     def settled_on(self, invoice: Invoice) -> date | None:
-        events = [
-            (p.date, p.amount)
-            for p in self.ctx.world.payments
-            if p.invoice_id == invoice.id and p.status != "DELETED"
-        ]
-        for note in self.ctx.world.credit_notes.values():
-            if note.type == "ACCRECCREDIT" and note.status in ("AUTHORISED", "PAID"):
-                events += [
-                    (a.date, a.amount) for a in note.allocations if a.invoice_id == invoice.id
-                ]
+        links = self.ctx.links
+        events = [(p.date, p.amount) for p in links.payments_by_invoice.get(invoice.id, [])]
+        events += [(a.date, a.amount) for a in links.allocations_by_invoice.get(invoice.id, [])]
         settled = Decimal(0)
         for day, amount in sorted(events):
             if day > self.ctx.as_of:

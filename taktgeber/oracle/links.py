@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -12,7 +13,16 @@ from decimal import Decimal
 from stdnum.eu import vat as eu_vat
 
 from taktgeber.oracle.refdata import RefData
-from taktgeber.oracle.world import Deal, Invoice, LineItem, Project, Work, World
+from taktgeber.oracle.world import (
+    Allocation,
+    Deal,
+    Invoice,
+    LineItem,
+    Payment,
+    Project,
+    Work,
+    World,
+)
 
 EU_COUNTRIES = frozenset(
     [
@@ -131,6 +141,24 @@ class Links:
             i.id: i for i in invoices if i.type == "ACCREC" and i.status in POSTED_STATES
         }
         self._posted_by_number = {i.number: i.id for i in self.posted_invoices.values() if i.number}
+        # indexes, so checks and monthly KPIs stay linear in the world's size
+        self.work_by_project: dict[int, list[Work]] = defaultdict(list)
+        for work in world.work:
+            self.work_by_project[work.project_id].append(work)
+        self.payments_by_invoice: dict[str, list[Payment]] = defaultdict(list)
+        for payment in world.payments:
+            if payment.invoice_id and payment.status != "DELETED":
+                self.payments_by_invoice[payment.invoice_id].append(payment)
+        self.allocations_by_invoice: dict[str, list[Allocation]] = defaultdict(list)
+        for note in world.credit_notes.values():
+            if note.type == "ACCRECCREDIT" and note.status in POSTED_STATES:
+                for allocation in note.allocations:
+                    self.allocations_by_invoice[allocation.invoice_id].append(allocation)
+        self.invoices_by_contact: dict[str, list[Invoice]] = defaultdict(list)
+        for invoice in self.posted_invoices.values():
+            self.invoices_by_contact[invoice.contact_id or ""].append(invoice)
+        self._billed_cache: dict[tuple[str, int], frozenset[str]] = {}
+        self._rate_cache: dict[tuple[str, int], Decimal | None] = {}
         self.ledger_billed: dict[tuple[str, str], set[str]] = defaultdict(set)
         for record in world.ledger:
             if record.status != "succeeded":
@@ -186,6 +214,12 @@ class Links:
 
     def contracted_rate(self, work: Work) -> Decimal | None:
         """The deal's rate line item for the service type, else the rate card."""
+        key = (work.kind, work.id)
+        if key not in self._rate_cache:
+            self._rate_cache[key] = self._contracted_rate(work)
+        return self._rate_cache[key]
+
+    def _contracted_rate(self, work: Work) -> Decimal | None:
         project = self.world.projects[work.project_id]
         service = self.service_type(work)
         deal = self.deal_of_project(project)
@@ -204,12 +238,15 @@ class Links:
             return self._live_by_reference[reference]
         return None
 
-    def billed_on(self, work: Work) -> set[str]:
+    def billed_on(self, work: Work) -> frozenset[str]:
         """Every live Xero invoice naming the record (Harvest invoice number or ledger)."""
-        invoices = set(self.ledger_billed.get((work.kind, str(work.id)), set()))
-        if work.invoice_number and work.invoice_number in self._live_by_number:
-            invoices.add(self._live_by_number[work.invoice_number])
-        return invoices
+        key = (work.kind, work.id)
+        if key not in self._billed_cache:
+            invoices = set(self.ledger_billed.get((work.kind, str(work.id)), set()))
+            if work.invoice_number and work.invoice_number in self._live_by_number:
+                invoices.add(self._live_by_number[work.invoice_number])
+            self._billed_cache[key] = frozenset(invoices)
+        return self._billed_cache[key]
 
     def harvest_invoice(self, work: Work) -> Invoice | None:
         """The posted Xero invoice named by the record's own Harvest invoice number."""
@@ -219,7 +256,7 @@ class Links:
     def milestone_billed_on(self, item: LineItem) -> set[str]:
         return set(self.ledger_billed.get(("milestone", item.id), set()))
 
-    def billed_by(self, invoice_ids: set[str], end: date) -> bool:
+    def billed_by(self, invoice_ids: Iterable[str], end: date) -> bool:
         return any(self.world.invoices[i].date <= end for i in invoice_ids)
 
 
