@@ -22,7 +22,15 @@
 {%- endmacro %}
 
 
-{#- A HubSpot ISO datetime or date string as a date (empty string → null). -#}
-{% macro hubspot_date(expression) %}
-    cast(left(nullif(trim({{ expression }}), ''), 10) as date)
+
+
+{#- Any ISO date / datetime (text or timestamp) as a date; empty string → null. -#}
+{% macro iso_date(expression) %}
+    cast(left(nullif(trim(cast({{ expression }} as varchar)), ''), 10) as date)
+{%- endmacro %}
+
+
+{#- Any ISO datetime (text or timestamp with time zone) as a UTC timestamp. -#}
+{% macro iso_timestamp(expression) %}
+    cast(cast(nullif(trim(cast({{ expression }} as varchar)), '') as timestamptz) as timestamp)
 {%- endmacro %}

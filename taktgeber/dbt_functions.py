@@ -4,22 +4,26 @@ Registered on every connection dbt opens (see ``profiles.yml``):
 
 - ``tg_normalize_name(text)``: the name key of DESIGN.md §4 — Unicode NFKD, ASCII only,
   lower case, every run of non-alphanumerics → one space, trimmed.
-- ``tg_is_valid_vat_id(country_code, vat_id)``: the VAT id passes its country's check
-  (python-stdnum); a missing id or a country stdnum has no check for is not valid.
+- ``tg_compact_vat_id(text)``: a VAT id without separators, upper case.
+- ``tg_is_valid_vat_id(country_code, vat_id)``: python-stdnum's EU VAT check, and the
+  number belongs to the company's country; a missing id is not valid.
+- ``tg_is_german_holiday(date)``: a German nationwide holiday (business days, §6).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 from typing import Any
 
+import holidays
 from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
-from stdnum.exceptions import ValidationError
-from stdnum.util import get_cc_module
+from stdnum.eu import vat as eu_vat
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_GERMAN_HOLIDAYS = holidays.country_holidays("DE", years=range(1999, 2051))
 
 
 def normalize_name(name: str | None) -> str | None:
@@ -29,30 +33,41 @@ def normalize_name(name: str | None) -> str | None:
     return _NON_ALNUM.sub(" ", ascii_only.lower()).strip()
 
 
+def compact_vat_id(value: str | None) -> str | None:
+    """A VAT id without spaces, dots or dashes, upper case (the form links compare)."""
+    if value is None:
+        return None
+    compact = re.sub(r"[^A-Za-z0-9]", "", value).upper()
+    return compact or None
+
+
 def is_valid_vat_id(country_code: str | None, vat_id: str | None) -> bool:
-    if not country_code or not vat_id:
+    """python-stdnum's EU VAT check; the number must belong to the company's country
+    (Greece: prefix EL). A number given without its prefix gets the country's."""
+    number = compact_vat_id(vat_id)
+    if not number or not country_code:
         return False
-    country = country_code.strip().lower()
-    module = get_cc_module("gr" if country == "el" else country, "vat")
-    if module is None:
-        return False
-    number = vat_id.strip()
-    # A VAT id carries its country prefix (Greece: EL); stdnum's checks take it either way,
-    # but the prefix must be the company's country.
-    prefix = number[:2].upper()
-    if prefix.isalpha() and prefix not in {country.upper(), "EL" if country == "gr" else ""}:
-        return False
+    country = country_code.strip().upper()
+    prefix = "EL" if country == "GR" else country
+    if not number.startswith(prefix):
+        number = prefix + number
     try:
-        module.validate(number)
-    except ValidationError:
+        return number[:2] == prefix and bool(eu_vat.is_valid(number))
+    except Exception:  # noqa: BLE001 - any stdnum failure means "not valid"
         return False
-    return True
+
+
+def is_german_holiday(day: date | None) -> bool:
+    """A German nationwide public holiday (the `holidays` package)."""
+    return day is not None and day in _GERMAN_HOLIDAYS
 
 
 class Plugin(BasePlugin):
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
         _register(conn, "tg_normalize_name", normalize_name, ["VARCHAR"], "VARCHAR")
+        _register(conn, "tg_compact_vat_id", compact_vat_id, ["VARCHAR"], "VARCHAR")
         _register(conn, "tg_is_valid_vat_id", is_valid_vat_id, ["VARCHAR", "VARCHAR"], "BOOLEAN")
+        _register(conn, "tg_is_german_holiday", is_german_holiday, ["DATE"], "BOOLEAN")
 
 
 def _register(

@@ -1,0 +1,36 @@
+{%- set cols = source_columns(source('raw_xero', 'journal_lines')) -%}
+
+with
+
+source as (
+
+    select * from {{ source('raw_xero', 'journal_lines') }}
+
+),
+
+renamed as (
+
+    select
+        cast(journal_line_id as varchar) as xero_journal_line_id,
+        cast(journal_id as varchar) as xero_journal_id,
+        {{ column_or_null(cols, 'account_id', 'varchar') }} as xero_account_id,
+        {{ column_or_null(cols, 'account_code', 'varchar') }} as account_code,
+        upper({{ column_or_null(cols, 'account_type', 'varchar') }}) as account_type,
+        {{ column_or_null(cols, 'account_name', 'varchar') }} as account_name,
+        {{ column_or_null(cols, 'description', 'varchar') }} as description,
+        {{ money(column_or_null(cols, 'net_amount', 'decimal(18, 2)')) }} as net_amount,
+        {{ money(column_or_null(cols, 'gross_amount', 'decimal(18, 2)')) }} as gross_amount,
+        {{ money(column_or_null(cols, 'tax_amount', 'decimal(18, 2)')) }} as tax_amount,
+        {{ column_or_null(cols, 'tax_type', 'varchar') }} as tax_type
+
+    from source
+
+),
+
+final as (
+
+    select * from renamed
+
+)
+
+select * from final

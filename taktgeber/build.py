@@ -1,0 +1,336 @@
+"""`taktgeber build`: seeds and dbt models into the warehouse, then the open findings.
+
+``build()`` imports a world's push ledger (``DIR/taktgeber/push_ledger.json``) into
+``raw_taktgeber``, uses the world's reference data (``DIR/seeds/*.csv``) where present,
+runs ``dbt build`` in-process and reports every failed model or test in plain words.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from taktgeber.config import REPO_ROOT, warehouse_path
+from taktgeber.money import to_decimal
+
+PROJECT_DIR = REPO_ROOT
+DEFAULT_SEEDS_DIR = REPO_ROOT / "seeds"
+BUILD_SEEDS_DIR = REPO_ROOT / "target" / "build_seeds"
+
+PUSH_LEDGER_DDL = """
+create schema if not exists raw_taktgeber;
+create table if not exists raw_taktgeber.push_ledger (
+    draft_key varchar not null,
+    reference varchar,
+    idempotency_key varchar,
+    status varchar,
+    attempts integer,
+    pushed_at timestamp,
+    xero_invoice_id varchar,
+    xero_invoice_number varchar,
+    xero_contact_id varchar,
+    hubspot_company_id varchar,
+    harvest_project_id bigint,
+    currency varchar,
+    billing_month varchar,
+    tax_category varchar,
+    subtotal decimal(18, 2),
+    total_tax decimal(18, 2),
+    total decimal(18, 2),
+    loaded_at timestamp
+);
+create table if not exists raw_taktgeber.push_ledger_lines (
+    draft_key varchar not null,
+    line_no integer not null,
+    kind varchar,
+    description varchar,
+    quantity decimal(18, 4),
+    unit_amount decimal(18, 4),
+    line_amount decimal(18, 2),
+    account_code varchar,
+    harvest_project_id bigint,
+    service_type varchar,
+    harvest_time_entry_ids bigint[],
+    harvest_expense_ids bigint[],
+    hubspot_line_item_ids varchar[],
+    loaded_at timestamp
+);
+"""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A model, seed or test that did not pass, said plainly."""
+
+    resource_type: str
+    name: str
+    status: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.resource_type} {self.name} {self.status}: {self.message}"
+
+
+@dataclass
+class BuildResult:
+    ok: bool
+    as_of: date
+    warehouse: Path
+    failures: list[Failure] = field(default_factory=list)
+    warnings: list[Failure] = field(default_factory=list)
+    open_findings: dict[str, int] = field(default_factory=dict)
+    open_amount_eur: dict[str, str] = field(default_factory=dict)
+    nodes_passed: int = 0
+    seconds: float = 0.0
+
+
+def build(
+    world: Path | None = None,
+    as_of: date | None = None,
+    warehouse: Path | None = None,
+) -> BuildResult:
+    """Seed and build the warehouse; return what failed and the open findings per check."""
+    started = time.monotonic()
+    as_of = as_of or datetime.now(UTC).date()
+    warehouse = (warehouse or warehouse_path()).resolve()
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+
+    ledger_file = world / "taktgeber" / "push_ledger.json" if world else None
+    import_push_ledger(warehouse, ledger_file if ledger_file and ledger_file.exists() else None)
+    seeds_dir = prepare_seeds(world / "seeds" if world else None)
+
+    env = {
+        "TAKTGEBER_WAREHOUSE": str(warehouse),
+        "TAKTGEBER_SEED_PATH": str(seeds_dir.relative_to(PROJECT_DIR)),
+    }
+    with _environment(env):
+        failures, warnings, passed = _run_dbt(
+            ["build", "--vars", json.dumps({"as_of_date": as_of.isoformat()})]
+        )
+
+    result = BuildResult(
+        ok=not failures,
+        as_of=as_of,
+        warehouse=warehouse,
+        failures=failures,
+        warnings=warnings,
+        nodes_passed=passed,
+    )
+    if _has_table(warehouse, "main", "fct_exceptions"):
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            rows = con.execute(
+                """
+                select check_name, count(*), sum(amount_at_stake_eur)
+                from main.fct_exceptions
+                where status = 'open'
+                group by check_name
+                order by check_name
+                """
+            ).fetchall()
+        finally:
+            con.close()
+        result.open_findings = {name: int(n) for name, n, _ in rows}
+        result.open_amount_eur = {name: f"{to_decimal(eur):.2f}" for name, _, eur in rows}
+    result.seconds = round(time.monotonic() - started, 1)
+    return result
+
+
+def print_report(result: BuildResult) -> None:
+    """The build's outcome for a person: failures first, then the open findings."""
+    state = "passed" if result.ok else "FAILED"
+    print(
+        f"build {state} in {result.seconds:.1f} s: {result.nodes_passed} models, seeds and "
+        f"tests passed, {len(result.failures)} failed, as of {result.as_of.isoformat()}, "
+        f"warehouse {result.warehouse}"
+    )
+    for failure in result.failures:
+        print(f"  FAILED  {failure}")
+    for warning in result.warnings:
+        print(f"  warning {warning}")
+    if not result.open_findings:
+        print("no open reconciliation findings")
+        return
+    total = sum(result.open_findings.values())
+    print(f"{total} open reconciliation findings:")
+    for name, count in sorted(result.open_findings.items()):
+        print(f"  {name:40s} {count:>6}  {result.open_amount_eur[name]:>14} EUR at stake")
+
+
+def import_push_ledger(warehouse: Path, ledger_file: Path | None) -> int:
+    """Create the push-ledger tables; import a ledger export (replacing those drafts)."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(PUSH_LEDGER_DDL)
+        if ledger_file is None:
+            return 0
+        records: list[dict[str, Any]] = json.loads(ledger_file.read_text(encoding="utf-8"))
+        loaded_at = datetime.now(UTC).replace(tzinfo=None)
+        keys = [r["draft_key"] for r in records]
+        con.execute("begin")
+        if keys:
+            con.execute("delete from raw_taktgeber.push_ledger where draft_key in ?", [keys])
+            con.execute("delete from raw_taktgeber.push_ledger_lines where draft_key in ?", [keys])
+        for r in records:
+            con.execute(
+                "insert into raw_taktgeber.push_ledger values "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    r["draft_key"],
+                    r.get("reference"),
+                    r.get("idempotency_key"),
+                    r.get("status"),
+                    r.get("attempts"),
+                    _timestamp(r.get("pushed_at")),
+                    r.get("xero_invoice_id"),
+                    r.get("xero_invoice_number"),
+                    r.get("xero_contact_id"),
+                    _text(r.get("hubspot_company_id")),
+                    r.get("harvest_project_id"),
+                    r.get("currency"),
+                    r.get("billing_month"),
+                    r.get("tax_category"),
+                    _decimal(r.get("subtotal")),
+                    _decimal(r.get("total_tax")),
+                    _decimal(r.get("total")),
+                    loaded_at,
+                ],
+            )
+            for line in r.get("lines") or []:
+                sources = line.get("source_ids") or {}
+                con.execute(
+                    "insert into raw_taktgeber.push_ledger_lines values "
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        r["draft_key"],
+                        line["line_no"],
+                        line.get("kind"),
+                        line.get("description"),
+                        _decimal(line.get("quantity")),
+                        _decimal(line.get("unit_amount")),
+                        _decimal(line.get("line_amount")),
+                        line.get("account_code"),
+                        line.get("harvest_project_id"),
+                        line.get("service_type"),
+                        [int(i) for i in sources.get("harvest_time_entry_ids") or []],
+                        [int(i) for i in sources.get("harvest_expense_ids") or []],
+                        [str(i) for i in sources.get("hubspot_line_item_ids") or []],
+                        loaded_at,
+                    ],
+                )
+        con.execute("commit")
+        return len(records)
+    finally:
+        con.close()
+
+
+def prepare_seeds(world_seeds: Path | None) -> Path:
+    """The seed folder dbt reads: the repo's seeds, each CSV replaced by the world's own."""
+    if BUILD_SEEDS_DIR.exists():
+        shutil.rmtree(BUILD_SEEDS_DIR)
+    BUILD_SEEDS_DIR.mkdir(parents=True)
+    for source in (DEFAULT_SEEDS_DIR, world_seeds):
+        if source is None or not source.is_dir():
+            continue
+        for path in sorted(source.iterdir()):
+            if path.suffix in {".csv", ".yml"}:
+                shutil.copy2(path, BUILD_SEEDS_DIR / path.name)
+    return BUILD_SEEDS_DIR
+
+
+def _run_dbt(args: list[str]) -> tuple[list[Failure], list[Failure], int]:
+    from dbt.cli.main import dbtRunner
+
+    runner = dbtRunner()
+    res = runner.invoke(
+        [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--quiet"]
+    )
+    failures: list[Failure] = []
+    warnings: list[Failure] = []
+    passed = 0
+    if res.exception is not None:
+        failures.append(Failure("dbt", " ".join(args[:1]), "error", _one_line(res.exception)))
+        return failures, warnings, passed
+    results = getattr(res.result, "results", None) or []
+    for run in results:
+        node = run.node
+        status = str(getattr(run.status, "value", run.status))
+        name = getattr(node, "name", "?")
+        kind = str(getattr(node.resource_type, "value", node.resource_type))
+        if status in {"error", "fail", "runtime error"}:
+            message = run.message or ""
+            if status == "fail":
+                message = f"{run.failures} failing rows ({message})".strip()
+            failures.append(Failure(kind, name, status, _one_line(message)))
+        elif status == "warn":
+            warnings.append(Failure(kind, name, status, _one_line(run.message or "")))
+        elif status == "skipped":
+            failures.append(
+                Failure(kind, name, status, "not run because something it depends on failed")
+            )
+        else:
+            passed += 1
+    if not res.success and not failures:
+        failures.append(Failure("dbt", args[0], "error", "dbt reported a failure"))
+    return failures, warnings, passed
+
+
+def _one_line(value: object) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= 400 else text[:397] + "..."
+
+
+def _has_table(warehouse: Path, schema: str, table: str) -> bool:
+    if not warehouse.exists():
+        return False
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        found = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()
+    finally:
+        con.close()
+    return bool(found[0][0])
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def _decimal(value: object) -> object:
+    return None if value is None else to_decimal(value)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
