@@ -118,7 +118,12 @@ class ResilientSession(requests.Session):
             self._count("requests")
             wait: float | None = None
             try:
-                response = super().send(request, **kwargs)
+                try:
+                    response = super().send(request, **kwargs)
+                except requests.HTTPError as exc:  # a response hook (dlt's) raised on status
+                    if exc.response is None:
+                        raise
+                    response = exc.response
             except (
                 requests.ConnectionError,
                 requests.Timeout,
@@ -333,3 +338,39 @@ def batched(pages: Iterable[Sequence[Any]], size: int) -> Iterable[list[Any]]:
             batch = []
     if batch:
         yield batch
+
+
+class Cursor:
+    """An incremental cursor kept in a resource's dlt state, with dlt-style boundary dedup.
+
+    APIs filter `>=` the cursor, so the records sitting exactly on it come back next time;
+    their ids are remembered and skipped, and a load fetches only what changed.
+    """
+
+    def __init__(self, state: dict[str, Any], initial: Any) -> None:
+        self.state = state
+        self.start = state.get("cursor", initial)
+        self._at_start = set(state.get("ids_at_cursor", ()))
+        self.highest = self.start
+        self._at_highest: set[Any] = set(self._at_start)
+
+    @property
+    def first_load(self) -> bool:
+        return "cursor" not in self.state
+
+    def fresh(self, value: Any, record_id: Any) -> bool:
+        """Track the record's cursor; False when it was loaded at the boundary before."""
+        if value is None:
+            return True
+        if value == self.start and record_id in self._at_start:
+            return False
+        if value > self.highest:
+            self.highest = value
+            self._at_highest = {record_id}
+        elif value == self.highest:
+            self._at_highest.add(record_id)
+        return True
+
+    def save(self) -> None:
+        self.state["cursor"] = self.highest
+        self.state["ids_at_cursor"] = sorted(self._at_highest, key=str)

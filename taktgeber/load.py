@@ -143,7 +143,7 @@ def _load_one(
     try:
         info = pipeline.run(source, loader_file_format="parquet")
     except Exception as exc:
-        pipeline.drop_pending_packages()
+        pipeline.abort_packages()
         raise _explain(name, exc) from exc
     trace = pipeline.last_trace
     normalize = trace.last_normalize_info if trace else None

@@ -7,6 +7,7 @@ with an explicit schema; their cursor lives in the resource state.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,7 @@ from pipelines.common import (
     DECIMAL,
     TIMESTAMP,
     ArrowTableSpec,
+    Cursor,
     ResilientSession,
     RetryPolicy,
     batched,
@@ -35,6 +37,36 @@ SANDBOX_ACCOUNT_ID = "100001"
 EPOCH = "1970-01-01T00:00:00Z"
 
 SMALL_RESOURCES = ("clients", "projects", "tasks", "task_assignments", "users", "expenses")
+
+
+# Columns that must exist even when every record so far has them null (dlt creates a column
+# only once it sees a value); dbt staging reads them.
+def _text() -> dict[str, Any]:
+    return {"data_type": "text", "nullable": True}
+
+
+def _int() -> dict[str, Any]:
+    return {"data_type": "bigint", "nullable": True}
+
+
+def _dec() -> dict[str, Any]:
+    return {"data_type": "decimal", "nullable": True}
+
+
+NULLABLE_COLUMNS: dict[str, dict[str, Any]] = {
+    "projects": {
+        "code": _text(), "hourly_rate": _dec(), "budget": _dec(), "cost_budget": _dec(), "fee": _dec(),
+        "notes": _text(), "starts_on": _text(), "ends_on": _text(),
+    },
+    "expenses": {
+        "invoice__id": _int(), "invoice__number": _text(), "units": _dec(), "notes": _text(),
+        "expense_category__unit_price": _dec(),
+    },
+    "task_assignments": {"hourly_rate": _dec(), "budget": _dec()},
+    "tasks": {"default_hourly_rate": _dec()},
+    "users": {"default_hourly_rate": _dec(), "cost_rate": _dec()},
+    "clients": {"address": _text()},
+}  # fmt: skip
 
 # Numbers that are money or quantities: DECIMAL on every table, whatever JSON sends first.
 DECIMAL_COLUMNS = (
@@ -71,8 +103,25 @@ TIME_ENTRIES = ArrowTableSpec(
         "project__code": pa.string(),
         "task__id": pa.int64(),
         "task__name": pa.string(),
+        "hours_without_timer": DECIMAL,
+        "timer_started_at": TIMESTAMP,
+        "started_time": pa.string(),
+        "ended_time": pa.string(),
         "user_assignment__id": pa.int64(),
+        "user_assignment__is_project_manager": pa.bool_(),
+        "user_assignment__is_active": pa.bool_(),
+        "user_assignment__use_default_rates": pa.bool_(),
+        "user_assignment__budget": DECIMAL,
+        "user_assignment__hourly_rate": DECIMAL,
+        "user_assignment__created_at": TIMESTAMP,
+        "user_assignment__updated_at": TIMESTAMP,
         "task_assignment__id": pa.int64(),
+        "task_assignment__billable": pa.bool_(),
+        "task_assignment__is_active": pa.bool_(),
+        "task_assignment__budget": DECIMAL,
+        "task_assignment__hourly_rate": DECIMAL,
+        "task_assignment__created_at": TIMESTAMP,
+        "task_assignment__updated_at": TIMESTAMP,
         "invoice__id": pa.int64(),
         "invoice__number": pa.string(),
         "external_reference": pa.string(),
@@ -123,6 +172,7 @@ def _small_resources(base_url: str, session: ResilientSession, page_size: int) -
         "resources": [
             {
                 "name": name,
+                "columns": copy.deepcopy(NULLABLE_COLUMNS.get(name, {})),
                 "endpoint": {
                     "path": name,
                     "data_selector": name,
@@ -139,20 +189,22 @@ def _small_resources(base_url: str, session: ResilientSession, page_size: int) -
 @dlt.resource(name="time_entries", primary_key="id", write_disposition="merge")
 def time_entries(client: RESTClient, page_size: int, batch_rows: int) -> Iterator[pa.Table]:
     """All time entries updated since the last load, as Arrow batches."""
-    state = dlt.current.resource_state()
-    since: str = state.get("updated_since", EPOCH)
-    newest = since
+    cursor = Cursor(dlt.current.resource_state(), EPOCH)
     pages = client.paginate(
         "time_entries",
-        params={"per_page": page_size, "updated_since": since},
+        params={"per_page": page_size, "updated_since": cursor.start},
         paginator=JSONLinkPaginator(next_url_path="links.next"),
         data_selector="time_entries",
     )
     for batch in batched(pages, batch_rows):
-        rows = [flatten(record) for record in batch]
-        newest = max(newest, max(str(row.get("updated_at") or since) for row in rows))
-        yield to_arrow(rows, TIME_ENTRIES)
-    state["updated_since"] = newest
+        rows = [
+            flatten(record)
+            for record in batch
+            if cursor.fresh(record.get("updated_at"), record.get("id"))
+        ]
+        if rows:
+            yield to_arrow(rows, TIME_ENTRIES)
+    cursor.save()
 
 
 @dlt.source(name="harvest")

@@ -21,7 +21,7 @@ from dlt.sources.helpers.requests import Request, Response
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import BasePaginator, JSONResponseCursorPaginator
 
-from pipelines.common import LoadError, ResilientSession, RetryPolicy
+from pipelines.common import Cursor, LoadError, ResilientSession, RetryPolicy
 
 SANDBOX_BASE_URL = "http://127.0.0.1:8765/hubspot"
 SANDBOX_TOKEN = "sandbox-hubspot-token"
@@ -146,22 +146,20 @@ def _list_params(object_type: str, limit: int) -> dict[str, Any]:
     return params
 
 
-def _highest_cursor(records: Sequence[dict[str, Any]], current: int) -> int:
-    values = [(r.get("properties") or {}).get(CURSOR) for r in records]
-    return max([current, *(epoch_ms(v) for v in values if v)])
-
-
 def crm_object(
     client: RESTClient, object_type: str, list_limit: int, search_limit: int, search_cap: int
 ) -> DltResource:
     """One CRM object type as a merge resource; cursor (epoch ms) in the resource state."""
 
-    @dlt.resource(name=object_type, primary_key="id", write_disposition="merge")
+    @dlt.resource(
+        name=object_type,
+        primary_key="id",
+        write_disposition="merge",
+        columns=_property_columns(object_type),
+    )
     def records() -> Iterator[list[dict[str, Any]]]:
-        state = dlt.current.resource_state()
-        since: int | None = state.get("since_ms")
-        highest = since or 0
-        if since is None:
+        cursor = Cursor(dlt.current.resource_state(), 0)
+        if cursor.first_load:
             pages = client.paginate(
                 f"crm/v3/objects/{object_type}",
                 params=_list_params(object_type, list_limit),
@@ -170,25 +168,35 @@ def crm_object(
                 ),
                 data_selector="results",
             )
-            for page in pages:
-                highest = _highest_cursor(page, highest)
-                yield list(page)
         else:
-            paginator = SearchPaginator(object_type, since, search_limit, search_cap)
             pages = client.paginate(
                 f"crm/v3/objects/{object_type}/search",
                 method="POST",
                 json={},
-                paginator=paginator,
+                paginator=SearchPaginator(object_type, cursor.start, search_limit, search_cap),
                 data_selector="results",
             )
-            for page in pages:
-                highest = _highest_cursor(page, highest)
-                yield _with_associations(client, object_type, page)
-            state["search_restarts"] = state.get("search_restarts", 0) + paginator.restarts
-        state["since_ms"] = highest
+        for page in pages:
+            fresh = [r for r in page if cursor.fresh(_cursor_ms(r), r.get("id"))]
+            if fresh and not cursor.first_load:
+                fresh = _with_associations(client, object_type, fresh)
+            if fresh:
+                yield fresh
+        cursor.save()
 
     return records
+
+
+def _cursor_ms(record: dict[str, Any]) -> int | None:
+    value = (record.get("properties") or {}).get(CURSOR)
+    return epoch_ms(value) if value else None
+
+
+def _property_columns(object_type: str) -> dict[str, Any]:
+    """Every requested property is a text column, even when no record has it yet."""
+    return {
+        f"properties__{p}": {"data_type": "text", "nullable": True} for p in PROPERTIES[object_type]
+    }
 
 
 def _with_associations(

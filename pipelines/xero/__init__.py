@@ -9,6 +9,7 @@ Arrow into two tables, `journals` and `journal_lines`.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -46,6 +47,26 @@ DECIMAL_COLUMNS = (
     r"|amount|remaining_credit|applied_amount|net_amount|gross_amount|effective_rate|rate"
     r"|total_discount|bank_amount)$"
 )
+
+
+def _text() -> dict[str, Any]:
+    return {"data_type": "text", "nullable": True}
+
+
+# Columns that must exist even when every record so far has them null (dlt creates a column
+# only once it sees a value); dbt staging reads them.
+NULLABLE_COLUMNS: dict[str, dict[str, Any]] = {
+    "contacts": {
+        "contact_number": _text(), "account_number": _text(), "tax_number": _text(),
+        "email_address": _text(), "default_currency": _text(),
+    },
+    "invoices": {"reference": _text(), "fully_paid_on_date": _text(), "due_date": _text()},
+    "credit_notes": {"reference": _text(), "fully_paid_on_date": _text()},
+    "payments": {
+        "reference": _text(), "invoice__invoice_id": _text(), "invoice__invoice_number": _text(),
+        "credit_note__credit_note_id": _text(), "credit_note__credit_note_number": _text(),
+    },
+}  # fmt: skip
 
 PAGED = {  # table -> (path, collection key, primary key)
     "contacts": ("Contacts", "Contacts", "ContactID"),
@@ -192,6 +213,7 @@ def _declarative_resources(
         {
             "name": table,
             "primary_key": pk,
+            "columns": copy.deepcopy(NULLABLE_COLUMNS.get(table, {})),
             "endpoint": _incremental_endpoint(path, key, XeroPagePaginator(page_size)),
         }
         for table, (path, key, pk) in PAGED.items()
