@@ -27,7 +27,7 @@ located as (
             when companies.country_code is null
                 or upper(trim(companies.country_code)) = upper('{{ var("seller_country") }}')
                 then 'domestic'
-            when list_contains({{ eu_member_states() }}, upper(trim(companies.country_code)))
+            when upper(trim(companies.country_code)) in {{ eu_country_codes() }}
                 then 'eu'
             else 'non_eu'
         end as customer_location

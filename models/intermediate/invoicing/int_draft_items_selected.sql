@@ -1,75 +1,141 @@
+{{ config(materialized="table") }}
+
 {#- The work that goes on invoice-ready drafts (DESIGN.md §7), one row per source record:
-    approved, billable time entries and expenses billed on no invoice with spent_date on or
-    before as_of_date, and milestones due before as_of_date billed on no invoice. Each row
-    carries its draft grouping (customer × currency × billing month, × project when the
-    company invoices per project) and the conditions that block its draft. -#}
+    approved, billable time entries and expenses with spent_date ≤ as_of_date, and
+    milestones due before as_of_date — each billed on no live invoice dated ≤ as_of_date,
+    and with a customer: the company of the project's closed-won deal (work on a project
+    without one is reported by project_without_won_deal, not drafted). Each row carries
+    its draft grouping — customer × currency × billing month (of spent_date or due date),
+    × project when the company invoices per project — its draft key, and the conditions
+    that block its draft. -#}
 
 with
 
-work_items as (
-    select * from {{ ref('int_work_items_billed') }}
+work_entries as (
+    select * from {{ ref('int_work_entries_rated') }}
+),
+
+milestones as (
+    select * from {{ ref('int_milestones_scheduled') }}
+),
+
+billings as (
+    select * from {{ ref('int_invoice_billings_linked') }}
 ),
 
 customers as (
     select * from {{ ref('int_customers_tax_classified') }}
 ),
 
-rate_checks as (
-    select * from {{ ref('int_time_entries_rate_checked') }}
-),
-
 budget_checks as (
     select * from {{ ref('int_projects_budget_checked') }}
 ),
 
-eligible as (
-    select *
-    from work_items
-    where
-        work_items.is_billable
-        and work_items.is_approved
-        and not work_items.is_billed
-        and (
-            (work_items.work_item_kind in ('time', 'expense') and work_items.work_date <= {{ tg_as_of_date() }})
-            or (work_items.work_item_kind = 'milestone' and work_items.work_date < {{ tg_as_of_date() }})
-        )
+billed_by_as_of as (
+    select distinct
+        billings.work_item_kind,
+        billings.source_id
+    from billings
+    where billings.invoice_date <= {{ as_of_date() }}
+),
+
+work_items as (
+    select
+        work_entries.work_item_kind,
+        work_entries.source_id,
+        work_entries.harvest_time_entry_id,
+        work_entries.harvest_expense_id,
+        cast(null as varchar) as hubspot_line_item_id,
+        work_entries.harvest_project_id,
+        work_entries.project_name,
+        work_entries.hubspot_company_id,
+        work_entries.currency_code,
+        work_entries.spent_date as work_date,
+        work_entries.service_type,
+        coalesce(work_entries.notes, work_entries.work_name) as description,
+        case when work_entries.work_item_kind = 'time' then work_entries.hours else 1 end as quantity,
+        case
+            when work_entries.work_item_kind = 'time' then coalesce(work_entries.billable_rate, 0)
+            else work_entries.value_amount
+        end as unit_amount,
+        work_entries.rate_gap is not null as has_rate_mismatch
+    from work_entries
+    where work_entries.is_approved
+        and work_entries.is_billable
+        and work_entries.spent_date <= {{ as_of_date() }}
+        and work_entries.hubspot_company_id is not null
+),
+
+milestone_items as (
+    select
+        'milestone' as work_item_kind,
+        milestones.hubspot_line_item_id as source_id,
+        cast(null as bigint) as harvest_time_entry_id,
+        cast(null as bigint) as harvest_expense_id,
+        milestones.hubspot_line_item_id,
+        milestones.harvest_project_id,
+        cast(null as varchar) as project_name,
+        milestones.hubspot_company_id,
+        milestones.currency_code,
+        milestones.due_date as work_date,
+        cast(null as varchar) as service_type,
+        milestones.line_item_name as description,
+        cast(1 as decimal(18, 4)) as quantity,
+        cast(milestones.amount as decimal(18, 6)) as unit_amount,
+        false as has_rate_mismatch
+    from milestones
+    where milestones.due_date < {{ as_of_date() }}
+        and milestones.hubspot_company_id is not null
+),
+
+candidates as (
+    select * from work_items
+    union all
+    select * from milestone_items
+),
+
+unbilled as (
+    select candidates.*
+    from candidates
+    left join billed_by_as_of
+        on candidates.work_item_kind = billed_by_as_of.work_item_kind
+        and candidates.source_id = billed_by_as_of.source_id
+    where billed_by_as_of.source_id is null
 ),
 
 grouped as (
     select
-        eligible.source_id,
-        eligible.work_item_kind,
-        eligible.harvest_time_entry_id,
-        eligible.harvest_expense_id,
-        eligible.hubspot_line_item_id,
-        eligible.harvest_project_id,
-        eligible.project_name,
-        eligible.hubspot_company_id,
+        unbilled.work_item_kind,
+        unbilled.source_id,
+        unbilled.harvest_time_entry_id,
+        unbilled.harvest_expense_id,
+        unbilled.hubspot_line_item_id,
+        unbilled.harvest_project_id,
+        unbilled.project_name,
+        unbilled.hubspot_company_id,
         customers.xero_contact_id,
-        eligible.currency_code,
-        eligible.work_date,
-        strftime(eligible.work_date, '%Y-%m') as billing_month,
-        eligible.service_type,
-        eligible.description,
-        eligible.quantity,
-        eligible.unit_amount,
-        customers.invoice_grouping,
+        unbilled.currency_code,
+        unbilled.work_date,
+        strftime(unbilled.work_date, '%Y-%m') as billing_month,
+        unbilled.service_type,
+        unbilled.description,
+        cast(unbilled.quantity as decimal(18, 4)) as quantity,
+        cast(unbilled.unit_amount as decimal(18, 4)) as unit_amount,
+        coalesce(customers.invoice_grouping, 'collective') as invoice_grouping,
         case
-            when customers.invoice_grouping = 'per_project' then eligible.harvest_project_id
+            when customers.invoice_grouping = 'per_project' then unbilled.harvest_project_id
         end as draft_project_id,
         coalesce(customers.has_missing_vat_id_for_reverse_charge, false)
             as has_missing_vat_id_for_reverse_charge,
-        coalesce(rate_checks.has_rate_mismatch, false) as has_rate_mismatch,
+        unbilled.has_rate_mismatch,
         coalesce(budget_checks.is_over_budget_without_change_request, false)
             as is_project_over_budget,
         customers.xero_contact_id is null as is_customer_unmatched
-    from eligible
+    from unbilled
     left join customers
-        on eligible.hubspot_company_id = customers.hubspot_company_id
-    left join rate_checks
-        on eligible.harvest_time_entry_id = rate_checks.harvest_time_entry_id
+        on unbilled.hubspot_company_id = customers.hubspot_company_id
     left join budget_checks
-        on eligible.harvest_project_id = budget_checks.harvest_project_id
+        on unbilled.harvest_project_id = budget_checks.harvest_project_id
 ),
 
 final as (

@@ -38,7 +38,7 @@ aggregated as (
     select
         keyed.draft_key,
         keyed.line_group,
-        any_value(keyed.work_item_kind) as work_item_kind,
+        any_value(keyed.work_item_kind) as kind,
         any_value(keyed.harvest_project_id) as harvest_project_id,
         any_value(keyed.project_name) as project_name,
         any_value(keyed.service_type) as service_type,
@@ -48,6 +48,7 @@ aggregated as (
         cast(any_value(keyed.unit_amount) as decimal(18, 4)) as unit_amount,
         min(keyed.work_date) as first_work_date,
         min(keyed.source_id) as first_source_id,
+        min(keyed.harvest_expense_id) as first_expense_id,
         list(keyed.harvest_time_entry_id order by keyed.harvest_time_entry_id)
             filter (where keyed.harvest_time_entry_id is not null) as harvest_time_entry_ids,
         list(keyed.harvest_expense_id order by keyed.harvest_expense_id)
@@ -63,7 +64,7 @@ described as (
         aggregated.*,
         {{ round_money('aggregated.quantity * aggregated.unit_amount') }} as line_amount,
         services.revenue_account_code as account_code,
-        case aggregated.work_item_kind
+        case aggregated.kind
             when 'time' then concat(
                 coalesce(services.service_name, aggregated.service_type, 'Services'),
                 ' — ', coalesce(aggregated.project_name, 'project ' || aggregated.harvest_project_id),
@@ -75,37 +76,45 @@ described as (
             )
             else coalesce(aggregated.item_description, 'Milestone')
         end as description,
-        case aggregated.work_item_kind when 'time' then 1 when 'expense' then 2 else 3 end as kind_order
+        case aggregated.kind when 'time' then 1 when 'expense' then 2 else 3 end as kind_order
     from aggregated
     left join services
         on aggregated.service_type = services.service_type
 ),
 
-final as (
+numbered as (
     select
-        described.draft_key,
+        described.*,
         cast(row_number() over (
             partition by described.draft_key
             order by
                 described.kind_order,
-                described.harvest_project_id nulls last,
-                described.service_type nulls last,
-                described.unit_amount,
-                described.first_work_date,
+                case when described.kind = 'time' then described.harvest_project_id end nulls first,
+                case when described.kind = 'time' then described.service_type end nulls first,
+                case when described.kind = 'time' then described.unit_amount end nulls first,
+                described.first_expense_id nulls first,
                 described.first_source_id
-        ) as integer) as line_no,
-        described.work_item_kind as kind,
-        described.description,
-        described.quantity,
-        described.unit_amount,
-        described.line_amount,
-        described.account_code,
-        described.harvest_project_id,
-        described.service_type,
-        coalesce(described.harvest_time_entry_ids, []) as harvest_time_entry_ids,
-        coalesce(described.harvest_expense_ids, []) as harvest_expense_ids,
-        coalesce(described.hubspot_line_item_ids, []) as hubspot_line_item_ids
+        ) as integer) as line_no
     from described
+),
+
+final as (
+    select
+        numbered.draft_key || '#' || numbered.line_no as draft_line_id,
+        numbered.draft_key,
+        numbered.line_no,
+        numbered.kind,
+        numbered.description,
+        numbered.quantity,
+        numbered.unit_amount,
+        numbered.line_amount,
+        numbered.account_code,
+        numbered.harvest_project_id,
+        numbered.service_type,
+        coalesce(numbered.harvest_time_entry_ids, []) as harvest_time_entry_ids,
+        coalesce(numbered.harvest_expense_ids, []) as harvest_expense_ids,
+        coalesce(numbered.hubspot_line_item_ids, []) as hubspot_line_item_ids
+    from numbered
 )
 
 select * from final

@@ -1,0 +1,203 @@
+{{ config(materialized="table") }}
+
+{#- One row per Harvest time entry and expense with what drafts and KPIs need: value
+    (hours × billable rate, or total cost), service type, currency (the project client's),
+    approval, the project's closed-won deal and customer, and the contracted rate — the
+    deal's rate line item for the service type, else the rate card row for the service
+    type, the client's currency and the spent date (DESIGN.md §6 rate_mismatch). -#}
+
+with
+
+time_entries as (
+    select * from {{ ref('stg_harvest__time_entries') }}
+),
+
+expenses as (
+    select * from {{ ref('stg_harvest__expenses') }}
+),
+
+projects as (
+    select * from {{ ref('stg_harvest__projects') }}
+),
+
+clients as (
+    select * from {{ ref('stg_harvest__clients') }}
+),
+
+deals as (
+    select * from {{ ref('stg_hubspot__deals') }}
+),
+
+deal_companies as (
+    select * from {{ ref('stg_hubspot__deal_company_associations') }}
+),
+
+deal_line_items as (
+    select * from {{ ref('stg_hubspot__deal_line_item_associations') }}
+),
+
+line_items as (
+    select * from {{ ref('stg_hubspot__line_items') }}
+),
+
+service_catalogue as (
+    select * from {{ ref('service_catalogue') }}
+),
+
+rate_card as (
+    select * from {{ ref('rate_card') }}
+),
+
+entries as (
+    select
+        'time' as work_item_kind,
+        time_entries.harvest_time_entry_id as harvest_id,
+        time_entries.harvest_project_id,
+        time_entries.task_name as work_name,
+        time_entries.notes,
+        time_entries.spent_date,
+        coalesce(time_entries.hours, 0) as hours,
+        time_entries.billable_rate,
+        cast(coalesce(time_entries.hours, 0) * coalesce(time_entries.billable_rate, 0) as decimal(18, 6)) as value_amount,
+        time_entries.is_billable,
+        time_entries.is_closed as is_approved,
+        time_entries.harvest_invoice_number
+    from time_entries
+    union all
+    select
+        'expense' as work_item_kind,
+        expenses.harvest_expense_id,
+        expenses.harvest_project_id,
+        expenses.expense_category_name,
+        expenses.notes,
+        expenses.spent_date,
+        cast(0 as decimal(18, 4)),
+        cast(null as decimal(18, 4)),
+        cast(coalesce(expenses.total_cost, 0) as decimal(18, 6)),
+        expenses.is_billable,
+        expenses.is_closed,
+        expenses.harvest_invoice_number
+    from expenses
+),
+
+project_deals as (
+    select
+        projects.harvest_project_id,
+        projects.project_name,
+        projects.is_fixed_fee,
+        coalesce(projects.currency_code, clients.currency_code, 'EUR') as currency_code,
+        deals.hubspot_deal_id,
+        deals.deal_stage = 'closedwon' as is_deal_won,
+        (
+            select deal_companies.hubspot_company_id
+            from deal_companies
+            where deal_companies.deal_dlt_id = deals.dlt_id
+            order by deal_companies.position
+            limit 1
+        ) as deal_company_id
+    from projects
+    left join clients
+        on projects.harvest_client_id = clients.harvest_client_id
+    left join deals
+        on projects.project_code = deals.hubspot_deal_id
+),
+
+deal_rates as (
+    -- a T&M deal's line items without billing_date are its rates: the first by id per service type
+    select
+        deals.hubspot_deal_id,
+        line_items.service_type,
+        arg_min(line_items.price, line_items.hubspot_line_item_id) as hourly_rate
+    from deals
+    inner join deal_line_items
+        on deal_line_items.deal_dlt_id = deals.dlt_id
+    inner join line_items
+        on deal_line_items.hubspot_line_item_id = line_items.hubspot_line_item_id
+    where line_items.billing_date is null
+        and line_items.service_type is not null
+    group by deals.hubspot_deal_id, line_items.service_type
+),
+
+services as (
+    select
+        service_catalogue.task_name,
+        min(service_catalogue.service_type) as service_type
+    from service_catalogue
+    group by service_catalogue.task_name
+),
+
+typed as (
+    select
+        entries.*,
+        project_deals.project_name,
+        project_deals.currency_code,
+        project_deals.hubspot_deal_id,
+        coalesce(project_deals.is_deal_won, false) as is_deal_won,
+        project_deals.deal_company_id,
+        case
+            when entries.work_item_kind = 'time' then coalesce(services.service_type, entries.work_name)
+        end as service_type
+    from entries
+    left join project_deals
+        on entries.harvest_project_id = project_deals.harvest_project_id
+    left join services
+        on entries.work_item_kind = 'time'
+        and entries.work_name = services.task_name
+),
+
+contracted as (
+    select
+        typed.*,
+        coalesce(
+            deal_rates.hourly_rate,
+            (
+                select min(rate_card.hourly_rate)
+                from rate_card
+                where rate_card.service_type = typed.service_type
+                    and upper(rate_card.currency_code) = typed.currency_code
+                    and cast(rate_card.valid_from as date) <= typed.spent_date
+                    and (rate_card.valid_to is null or typed.spent_date <= cast(rate_card.valid_to as date))
+            )
+        ) as contracted_rate
+    from typed
+    left join deal_rates
+        on typed.hubspot_deal_id = deal_rates.hubspot_deal_id
+        and typed.service_type = deal_rates.service_type
+        and typed.work_item_kind = 'time'
+),
+
+final as (
+    select
+        contracted.work_item_kind || ':' || contracted.harvest_id as work_item_id,
+        contracted.work_item_kind,
+        cast(contracted.harvest_id as varchar) as source_id,
+        case when contracted.work_item_kind = 'time' then contracted.harvest_id end as harvest_time_entry_id,
+        case when contracted.work_item_kind = 'expense' then contracted.harvest_id end as harvest_expense_id,
+        contracted.harvest_project_id,
+        contracted.project_name,
+        contracted.hubspot_deal_id,
+        contracted.is_deal_won,
+        case when contracted.is_deal_won then contracted.deal_company_id end as hubspot_company_id,
+        contracted.currency_code,
+        contracted.work_name,
+        contracted.notes,
+        contracted.service_type,
+        contracted.spent_date,
+        contracted.hours,
+        contracted.billable_rate,
+        contracted.value_amount,
+        contracted.is_billable,
+        contracted.is_approved,
+        contracted.harvest_invoice_number,
+        cast(contracted.contracted_rate as decimal(18, 4)) as contracted_rate,
+        case
+            when contracted.work_item_kind = 'time'
+                and contracted.is_billable
+                and contracted.contracted_rate is not null
+                and contracted.contracted_rate != coalesce(contracted.billable_rate, 0)
+                then cast(contracted.contracted_rate - coalesce(contracted.billable_rate, 0) as decimal(18, 4))
+        end as rate_gap
+    from contracted
+)
+
+select * from final

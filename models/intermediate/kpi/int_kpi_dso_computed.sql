@@ -1,0 +1,90 @@
+{#- DSO per month and customer (and for the company as a whole, hubspot_company_id = '*').
+
+    dso_countback: going back month by month from the KPI month, while the remaining AR ≥
+    the month's gross sales, add its calendar days and subtract its sales; else add
+    days × remaining AR / sales and stop. In closed form: the stop month is the latest
+    month m ≤ K where AR < Σ sales of m..K; days = Σ days of the months after it up to K +
+    days(m) × (AR − Σ sales of the months after it) / sales(m). With no stop month (the
+    history runs out) every month's days count. 0.1 day, half-up.
+    dso_simple: AR ÷ gross sales of the last 90 days (month end − 89 … month end) × 90. -#}
+
+with
+
+balances as (
+    select * from {{ ref('int_receivables_month_ended') }}
+),
+
+invoices as (
+    select * from {{ ref('int_invoices_receivable_measured') }}
+),
+
+walked as (
+    select
+        kpi_month.month,
+        kpi_month.hubspot_company_id,
+        kpi_month.receivables_eur,
+        walk_month.month_start as walk_month_start,
+        walk_month.days_in_month as walk_days,
+        walk_month.gross_sales_eur as walk_sales_eur,
+        sum(walk_month.gross_sales_eur) over (
+            partition by kpi_month.month, kpi_month.hubspot_company_id
+            order by walk_month.month_start desc
+            rows between unbounded preceding and current row
+        ) as cumulative_sales_eur,
+        sum(walk_month.days_in_month) over (
+            partition by kpi_month.month, kpi_month.hubspot_company_id
+            order by walk_month.month_start desc
+            rows between unbounded preceding and 1 preceding
+        ) as days_after
+    from balances as kpi_month
+    inner join balances as walk_month
+        on kpi_month.hubspot_company_id = walk_month.hubspot_company_id
+        and walk_month.month_start <= kpi_month.month_start
+),
+
+stopped as (
+    select
+        walked.month,
+        walked.hubspot_company_id,
+        any_value(walked.receivables_eur) as receivables_eur,
+        sum(walked.walk_days) as all_days,
+        arg_max(
+            coalesce(walked.days_after, 0)
+                + walked.walk_days
+                * (walked.receivables_eur - (walked.cumulative_sales_eur - walked.walk_sales_eur))
+                / walked.walk_sales_eur,
+            walked.walk_month_start
+        ) filter (where walked.receivables_eur < walked.cumulative_sales_eur) as countback_days
+    from walked
+    group by walked.month, walked.hubspot_company_id
+),
+
+recent_sales as (
+    select
+        balances.month,
+        balances.hubspot_company_id,
+        coalesce(sum(invoices.total_eur), 0) as sales_90_days_eur
+    from balances
+    left join invoices
+        on (balances.hubspot_company_id = '*' or balances.hubspot_company_id = coalesce(invoices.hubspot_company_id, '(unlinked)'))
+        and invoices.invoice_date > balances.month_end - 90
+        and invoices.invoice_date <= balances.month_end
+    group by balances.month, balances.hubspot_company_id
+),
+
+final as (
+    select
+        stopped.month,
+        stopped.hubspot_company_id,
+        case
+            when round(stopped.receivables_eur, 8) <= 0 then cast(0 as decimal(18, 1))
+            else {{ kpi_round('coalesce(stopped.countback_days, stopped.all_days)', 1) }}
+        end as dso_countback,
+        {{ kpi_ratio('stopped.receivables_eur * 90', 'recent_sales.sales_90_days_eur', 1) }} as dso_simple
+    from stopped
+    inner join recent_sales
+        on stopped.month = recent_sales.month
+        and stopped.hubspot_company_id = recent_sales.hubspot_company_id
+)
+
+select * from final

@@ -1,0 +1,324 @@
+{{ config(materialized="table") }}
+
+{#- Work-based KPIs per month and customer ('*' = the whole company; the customer is the
+    company of the project's closed-won deal). "Month end" is the month's last day, or
+    as_of_date in the as-of month; EUR via the FX seed at each record's own date.
+    - time_to_invoice_median_days / _p90_days: for every time entry and expense whose
+      Harvest invoice (by invoice number, AUTHORISED or PAID) is dated in the month,
+      invoice date − spent_date; for every milestone billed through the push ledger, on
+      the first such invoice (by date, then id) dated in the month, invoice date − due
+      date. Median = continuous quantile 0.5 (mean of the two middle values), p90 =
+      continuous quantile 0.9 (linear interpolation); 0.1 day, half-up.
+    - unbilled_wip_eur: billable time and expenses (approved or not) spent ≤ month end and
+      billed on no live invoice dated ≤ month end, valued in EUR; unbilled_wip_approved_eur
+      the approved part; unbilled_wip_0_30 / 31_60 / 61_90 / 91_plus_eur by age
+      (month end − spent_date, days). EUR to the cent.
+    - revenue_leakage_eur: approved unbilled billable time older than 90 days and approved
+      unbilled billable expenses older than 30 days (each record counted once), + rate
+      under-charges ((contracted − billed rate) × hours where contracted > billed, billable
+      time spent ≤ month end), + over-budget value at month end (billable time value −
+      cost_budget of hourly projects of won deals, EUR at month end), + due milestones not
+      invoiced more than 30 days after their due date (EUR at the due date).
+    - realisation_rate: for billable time entries with a contracted rate whose Harvest
+      invoice is dated in the month: Σ billed value ÷ Σ hours × contracted rate (EUR at
+      spent_date), 4 decimals. -#}
+
+with
+
+months as (
+    select * from {{ ref('int_kpi_months_spined') }}
+),
+
+work_entries as (
+    select * from {{ ref('int_work_entries_rated') }}
+),
+
+milestones as (
+    select * from {{ ref('int_milestones_scheduled') }}
+),
+
+billings as (
+    select * from {{ ref('int_invoice_billings_linked') }}
+),
+
+budgets as (
+    select * from {{ ref('int_projects_budget_checked') }}
+),
+
+fx_rates as (
+    select * from {{ ref('int_fx_rates_daily') }}
+),
+
+first_billed as (
+    select
+        billings.work_item_kind,
+        billings.source_id,
+        min(billings.invoice_date) as first_billed_date
+    from billings
+    group by billings.work_item_kind, billings.source_id
+),
+
+harvest_invoiced as (
+    select
+        billings.work_item_kind,
+        billings.source_id,
+        min(billings.invoice_date) as invoice_date
+    from billings
+    where billings.is_harvest_invoice
+        and billings.is_posted
+        and billings.work_item_kind in ('time', 'expense')
+    group by billings.work_item_kind, billings.source_id
+),
+
+ledger_invoiced_milestones as (
+    select
+        billings.source_id,
+        min(billings.invoice_date) as invoice_date
+    from billings
+    where billings.work_item_kind = 'milestone'
+        and billings.is_posted
+    group by billings.source_id
+),
+
+work_eur as (
+    select
+        work_entries.*,
+        coalesce(work_entries.hubspot_company_id, '(unlinked)') as customer_id,
+        fx_rates.units_per_eur,
+        cast(work_entries.value_amount as double) / cast(fx_rates.units_per_eur as double) as value_eur,
+        first_billed.first_billed_date,
+        harvest_invoiced.invoice_date as harvest_invoice_date
+    from work_entries
+    asof left join fx_rates
+        on work_entries.currency_code = fx_rates.currency_code
+        and work_entries.spent_date >= fx_rates.rate_date
+    left join first_billed
+        on work_entries.work_item_kind = first_billed.work_item_kind
+        and work_entries.source_id = first_billed.source_id
+    left join harvest_invoiced
+        on work_entries.work_item_kind = harvest_invoiced.work_item_kind
+        and work_entries.source_id = harvest_invoiced.source_id
+),
+
+milestones_eur as (
+    select
+        milestones.*,
+        coalesce(milestones.hubspot_company_id, '(unlinked)') as customer_id,
+        cast(milestones.amount as double) / cast(fx_rates.units_per_eur as double) as amount_eur,
+        ledger_invoiced_milestones.invoice_date as first_invoice_date,
+        first_billed.first_billed_date
+    from milestones
+    asof left join fx_rates
+        on milestones.currency_code = fx_rates.currency_code
+        and coalesce(milestones.due_date, milestones.billing_date) >= fx_rates.rate_date
+    left join ledger_invoiced_milestones
+        on milestones.hubspot_line_item_id = ledger_invoiced_milestones.source_id
+    left join first_billed
+        on first_billed.work_item_kind = 'milestone'
+        and milestones.hubspot_line_item_id = first_billed.source_id
+),
+
+invoicing_delays as (
+    select
+        months.month,
+        work_eur.customer_id,
+        cast(work_eur.harvest_invoice_date - work_eur.spent_date as decimal(18, 4)) as delay_days
+    from work_eur
+    inner join months
+        on work_eur.harvest_invoice_date between months.month_start and months.month_end
+    union all
+    select
+        months.month,
+        milestones_eur.customer_id,
+        cast(milestones_eur.first_invoice_date - coalesce(milestones_eur.due_date, milestones_eur.billing_date) as decimal(18, 4))
+    from milestones_eur
+    inner join months
+        on milestones_eur.first_invoice_date between months.month_start and months.month_end
+),
+
+time_to_invoice as (
+    select
+        invoicing_delays.month,
+        coalesce(invoicing_delays.customer_id, '*') as hubspot_company_id,
+        {{ kpi_round('quantile_cont(invoicing_delays.delay_days, 0.5)', 1) }} as time_to_invoice_median_days,
+        {{ kpi_round('quantile_cont(invoicing_delays.delay_days, 0.9)', 1) }} as time_to_invoice_p90_days
+    from invoicing_delays
+    group by grouping sets ((invoicing_delays.month, invoicing_delays.customer_id), (invoicing_delays.month))
+),
+
+work_at_month_end as (
+    select
+        months.month,
+        months.month_end,
+        work_eur.customer_id,
+        work_eur.work_item_kind,
+        work_eur.is_approved,
+        work_eur.value_eur,
+        months.month_end - work_eur.spent_date as age_days,
+        work_eur.first_billed_date is null or work_eur.first_billed_date > months.month_end as is_unbilled,
+        case
+            when work_eur.rate_gap > 0 then cast(work_eur.rate_gap * work_eur.hours as double) / cast(work_eur.units_per_eur as double)
+            else 0
+        end as undercharge_eur
+    from work_eur
+    inner join months
+        on work_eur.spent_date <= months.month_end
+    where work_eur.is_billable
+),
+
+wip_and_leakage as (
+    select
+        work_at_month_end.month,
+        work_at_month_end.customer_id,
+        sum(work_at_month_end.value_eur) filter (where work_at_month_end.is_unbilled) as wip_eur,
+        sum(work_at_month_end.value_eur) filter (where work_at_month_end.is_unbilled and work_at_month_end.is_approved) as wip_approved_eur,
+        sum(work_at_month_end.value_eur) filter (where work_at_month_end.is_unbilled and work_at_month_end.age_days <= 30) as wip_0_30_eur,
+        sum(work_at_month_end.value_eur) filter (where work_at_month_end.is_unbilled and work_at_month_end.age_days between 31 and 60) as wip_31_60_eur,
+        sum(work_at_month_end.value_eur) filter (where work_at_month_end.is_unbilled and work_at_month_end.age_days between 61 and 90) as wip_61_90_eur,
+        sum(work_at_month_end.value_eur) filter (where work_at_month_end.is_unbilled and work_at_month_end.age_days >= 91) as wip_91_plus_eur,
+        coalesce(sum(work_at_month_end.value_eur) filter (
+            where work_at_month_end.is_unbilled
+                and work_at_month_end.is_approved
+                and work_at_month_end.age_days > case when work_at_month_end.work_item_kind = 'time' then 90 else 30 end
+        ), 0) + coalesce(sum(work_at_month_end.undercharge_eur), 0) as work_leakage_eur
+    from work_at_month_end
+    group by work_at_month_end.month, work_at_month_end.customer_id
+),
+
+over_budget as (
+    select
+        months.month,
+        coalesce(any_value(work_eur.customer_id), '(unlinked)') as customer_id,
+        budgets.harvest_project_id,
+        greatest(
+            sum(work_eur.value_amount) filter (
+                where work_eur.work_item_kind = 'time' and work_eur.is_billable and work_eur.spent_date <= months.month_end
+            ) - any_value(budgets.cost_budget),
+            0
+        ) as over_budget_amount,
+        any_value(budgets.currency_code) as currency_code,
+        months.month_end
+    from budgets
+    cross join months
+    inner join work_eur
+        on budgets.harvest_project_id = work_eur.harvest_project_id
+    group by months.month, months.month_end, budgets.harvest_project_id
+),
+
+over_budget_eur as (
+    select
+        over_budget.month,
+        over_budget.customer_id,
+        sum(cast(over_budget.over_budget_amount as double) / cast(fx_rates.units_per_eur as double)) as over_budget_eur
+    from over_budget
+    asof left join fx_rates
+        on over_budget.currency_code = fx_rates.currency_code
+        and over_budget.month_end >= fx_rates.rate_date
+    where over_budget.over_budget_amount > 0
+    group by over_budget.month, over_budget.customer_id
+),
+
+overdue_milestones as (
+    select
+        months.month,
+        milestones_eur.customer_id,
+        sum(milestones_eur.amount_eur) as overdue_milestones_eur
+    from milestones_eur
+    inner join months
+        on milestones_eur.due_date < months.month_end
+        and months.month_end - milestones_eur.due_date > 30
+    where milestones_eur.first_billed_date is null
+        or milestones_eur.first_billed_date > months.month_end
+    group by months.month, milestones_eur.customer_id
+),
+
+leakage_parts as (
+    select wip_and_leakage.month, wip_and_leakage.customer_id, wip_and_leakage.work_leakage_eur as leakage_eur from wip_and_leakage
+    union all
+    select over_budget_eur.month, over_budget_eur.customer_id, over_budget_eur.over_budget_eur from over_budget_eur
+    union all
+    select overdue_milestones.month, overdue_milestones.customer_id, overdue_milestones.overdue_milestones_eur from overdue_milestones
+),
+
+wip_totals as (
+    select
+        wip_and_leakage.month,
+        coalesce(wip_and_leakage.customer_id, '*') as hubspot_company_id,
+        {{ kpi_round('coalesce(sum(wip_and_leakage.wip_eur), 0)', 2) }} as unbilled_wip_eur,
+        {{ kpi_round('coalesce(sum(wip_and_leakage.wip_approved_eur), 0)', 2) }} as unbilled_wip_approved_eur,
+        {{ kpi_round('coalesce(sum(wip_and_leakage.wip_0_30_eur), 0)', 2) }} as unbilled_wip_0_30_eur,
+        {{ kpi_round('coalesce(sum(wip_and_leakage.wip_31_60_eur), 0)', 2) }} as unbilled_wip_31_60_eur,
+        {{ kpi_round('coalesce(sum(wip_and_leakage.wip_61_90_eur), 0)', 2) }} as unbilled_wip_61_90_eur,
+        {{ kpi_round('coalesce(sum(wip_and_leakage.wip_91_plus_eur), 0)', 2) }} as unbilled_wip_91_plus_eur
+    from wip_and_leakage
+    group by grouping sets ((wip_and_leakage.month, wip_and_leakage.customer_id), (wip_and_leakage.month))
+),
+
+leakage_totals as (
+    select
+        leakage_parts.month,
+        coalesce(leakage_parts.customer_id, '*') as hubspot_company_id,
+        {{ kpi_round('coalesce(sum(leakage_parts.leakage_eur), 0)', 2) }} as revenue_leakage_eur
+    from leakage_parts
+    group by grouping sets ((leakage_parts.month, leakage_parts.customer_id), (leakage_parts.month))
+),
+
+realised as (
+    select
+        months.month,
+        work_eur.customer_id,
+        work_eur.value_eur as billed_eur,
+        cast(work_eur.hours * work_eur.contracted_rate as double) / cast(work_eur.units_per_eur as double) as contracted_eur
+    from work_eur
+    inner join months
+        on work_eur.harvest_invoice_date between months.month_start and months.month_end
+    where work_eur.work_item_kind = 'time'
+        and work_eur.is_billable
+        and work_eur.contracted_rate is not null
+),
+
+realisation as (
+    select
+        realised.month,
+        coalesce(realised.customer_id, '*') as hubspot_company_id,
+        {{ kpi_ratio('sum(realised.billed_eur)', 'sum(realised.contracted_eur)') }} as realisation_rate
+    from realised
+    group by grouping sets ((realised.month, realised.customer_id), (realised.month))
+),
+
+scopes as (
+    select wip_totals.month, wip_totals.hubspot_company_id from wip_totals
+    union
+    select leakage_totals.month, leakage_totals.hubspot_company_id from leakage_totals
+    union
+    select time_to_invoice.month, time_to_invoice.hubspot_company_id from time_to_invoice
+    union
+    select realisation.month, realisation.hubspot_company_id from realisation
+),
+
+final as (
+    select
+        scopes.month,
+        scopes.hubspot_company_id,
+        time_to_invoice.time_to_invoice_median_days,
+        time_to_invoice.time_to_invoice_p90_days,
+        wip_totals.unbilled_wip_eur,
+        wip_totals.unbilled_wip_approved_eur,
+        wip_totals.unbilled_wip_0_30_eur,
+        wip_totals.unbilled_wip_31_60_eur,
+        wip_totals.unbilled_wip_61_90_eur,
+        wip_totals.unbilled_wip_91_plus_eur,
+        coalesce(leakage_totals.revenue_leakage_eur, 0) as revenue_leakage_eur,
+        realisation.realisation_rate
+    from scopes
+    left join time_to_invoice
+        on scopes.month = time_to_invoice.month and scopes.hubspot_company_id = time_to_invoice.hubspot_company_id
+    left join wip_totals
+        on scopes.month = wip_totals.month and scopes.hubspot_company_id = wip_totals.hubspot_company_id
+    left join leakage_totals
+        on scopes.month = leakage_totals.month and scopes.hubspot_company_id = leakage_totals.hubspot_company_id
+    left join realisation
+        on scopes.month = realisation.month and scopes.hubspot_company_id = realisation.hubspot_company_id
+)
+
+select * from final

@@ -1,0 +1,120 @@
+{#- Every KPI per month and scope (a HubSpot company, or '*' for the whole company) in long
+    format, rounded as docs/answer-key.md says (days 0.1, rates 4 decimals, EUR cents).
+    Every month of the spine has the stock KPIs for the whole company (DSO count-back,
+    unbilled WIP and revenue leakage, 0 when there is nothing); the others only where
+    their denominator is not empty. -#}
+
+with
+
+months as (
+    select * from {{ ref('int_kpi_months_spined') }}
+),
+
+dso as (
+    select * from {{ ref('int_kpi_dso_computed') }}
+),
+
+invoice_rates as (
+    select * from {{ ref('int_kpi_invoice_rates_computed') }}
+),
+
+handover as (
+    select * from {{ ref('int_kpi_handover_computed') }}
+),
+
+work as (
+    select * from {{ ref('int_kpi_work_computed') }}
+),
+
+company_months as (
+    select
+        months.month,
+        '*' as hubspot_company_id
+    from months
+),
+
+long_values as (
+    unpivot (
+        select dso.month, dso.hubspot_company_id,
+            cast(dso.dso_countback as decimal(18, 4)) as dso_countback,
+            cast(dso.dso_simple as decimal(18, 4)) as dso_simple
+        from dso
+    ) on dso_countback, dso_simple into name kpi value value
+    union all
+    unpivot (
+        select invoice_rates.month, invoice_rates.hubspot_company_id,
+            cast(invoice_rates.first_correction_rate as decimal(18, 4)) as first_correction_rate,
+            cast(invoice_rates.automation_share as decimal(18, 4)) as automation_share,
+            cast(invoice_rates.dunning_rate as decimal(18, 4)) as dunning_rate
+        from invoice_rates
+    ) on first_correction_rate, automation_share, dunning_rate into name kpi value value
+    union all
+    unpivot (
+        select handover.month, handover.hubspot_company_id,
+            cast(handover.handover_automation as decimal(18, 4)) as handover_automation
+        from handover
+    ) on handover_automation into name kpi value value
+    union all
+    unpivot (
+        select work.month, work.hubspot_company_id,
+            cast(work.time_to_invoice_median_days as decimal(18, 4)) as time_to_invoice_median_days,
+            cast(work.time_to_invoice_p90_days as decimal(18, 4)) as time_to_invoice_p90_days,
+            cast(work.unbilled_wip_eur as decimal(18, 4)) as unbilled_wip_eur,
+            cast(work.unbilled_wip_approved_eur as decimal(18, 4)) as unbilled_wip_approved_eur,
+            cast(work.unbilled_wip_0_30_eur as decimal(18, 4)) as unbilled_wip_0_30_eur,
+            cast(work.unbilled_wip_31_60_eur as decimal(18, 4)) as unbilled_wip_31_60_eur,
+            cast(work.unbilled_wip_61_90_eur as decimal(18, 4)) as unbilled_wip_61_90_eur,
+            cast(work.unbilled_wip_91_plus_eur as decimal(18, 4)) as unbilled_wip_91_plus_eur,
+            cast(work.revenue_leakage_eur as decimal(18, 4)) as revenue_leakage_eur,
+            cast(work.realisation_rate as decimal(18, 4)) as realisation_rate
+        from work
+    ) on
+        time_to_invoice_median_days, time_to_invoice_p90_days, unbilled_wip_eur,
+        unbilled_wip_approved_eur, unbilled_wip_0_30_eur, unbilled_wip_31_60_eur,
+        unbilled_wip_61_90_eur, unbilled_wip_91_plus_eur, revenue_leakage_eur, realisation_rate
+    into name kpi value value
+),
+
+stock_defaults as (
+    -- the stock KPIs exist every month for the whole company, 0 when nothing is there
+    select
+        company_months.month,
+        company_months.hubspot_company_id,
+        stock.kpi,
+        cast(0 as decimal(18, 4)) as value
+    from company_months
+    cross join (
+        values
+            ('dso_countback'), ('unbilled_wip_eur'), ('unbilled_wip_approved_eur'),
+            ('unbilled_wip_0_30_eur'), ('unbilled_wip_31_60_eur'), ('unbilled_wip_61_90_eur'),
+            ('unbilled_wip_91_plus_eur'), ('revenue_leakage_eur')
+    ) as stock(kpi)
+),
+
+combined as (
+    select
+        coalesce(long_values.month, stock_defaults.month) as month,
+        coalesce(long_values.hubspot_company_id, stock_defaults.hubspot_company_id) as hubspot_company_id,
+        coalesce(long_values.kpi, stock_defaults.kpi) as kpi,
+        coalesce(long_values.value, stock_defaults.value) as value
+    from long_values
+    full outer join stock_defaults
+        on long_values.month = stock_defaults.month
+        and long_values.hubspot_company_id = stock_defaults.hubspot_company_id
+        and long_values.kpi = stock_defaults.kpi
+),
+
+final as (
+    select
+        combined.month || '|' || combined.hubspot_company_id || '|' || combined.kpi as kpi_value_id,
+        combined.month,
+        combined.hubspot_company_id,
+        combined.kpi,
+        cast(combined.value as decimal(18, 4)) as value
+    from combined
+    inner join months
+        on combined.month = months.month
+    where combined.value is not null
+)
+
+select * from final
