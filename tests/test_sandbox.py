@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from taktgeber.sandbox import (
     HUBSPOT_TOKEN,
     XERO_TENANT_ID,
     XERO_TOKEN,
+    FaultSpecError,
     Sandbox,
 )
 
@@ -490,3 +492,473 @@ def test_unknown_paths(sandbox: Sandbox) -> None:
     assert requests.get(f"{sandbox.base_url}/nothing", timeout=10).status_code == 404
     assert harvest(sandbox, "invoices").status_code == 404
     assert xero(sandbox, "BankTransactions").status_code == 404
+
+
+# --- Xero writes --------------------------------------------------------------------
+
+
+def put_invoices(
+    sb: Sandbox,
+    invoices: list[dict[str, Any]],
+    summarize: bool = True,
+    key: str | None = None,
+    method: str = "PUT",
+) -> requests.Response:
+    params = {"unitdp": "4"} if summarize else {"summarizeErrors": "false", "unitdp": "4"}
+    headers = {**XERO, **({"Idempotency-Key": key} if key else {})}
+    url = f"{sb.base_url}/xero/api.xro/2.0/Invoices"
+    return requests.request(
+        method, url, params=params, json={"Invoices": invoices}, headers=headers, timeout=10
+    )
+
+
+def new_invoice(sb: Sandbox, reference: str = "TG-0123456789ab", **extra: Any) -> dict[str, Any]:
+    contact_id = sb.records("xero", "Contacts")[0]["ContactID"]
+    return {
+        "Type": "ACCREC",
+        "Contact": {"ContactID": contact_id},
+        "Date": "2026-11-30",
+        "DueDate": "2026-12-14",
+        "Reference": reference,
+        "Status": "AUTHORISED",
+        "CurrencyCode": "EUR",
+        "LineAmountTypes": "Exclusive",
+        "LineItems": [
+            {
+                "Description": "Development (Oct 2026)",
+                "Quantity": 8.0,
+                "UnitAmount": 110.0,
+                "AccountCode": "8400",
+                "TaxType": "TAX001",
+            },
+            {
+                "Description": "Design (Oct 2026)",
+                "Quantity": 4.25,
+                "UnitAmount": 95.0,
+                "AccountCode": "8400",
+                "TaxType": "TAX001",
+            },
+            {"Description": "2 % Skonto bei Zahlung bis 10.12.2026"},
+        ],
+        **extra,
+    }
+
+
+def test_xero_put_invoice_computes_totals_and_posts_a_journal(fresh: Sandbox) -> None:
+    answer = put_invoices(fresh, [new_invoice(fresh)])
+    assert answer.status_code == 200
+    created = answer.json()["Invoices"][0]
+    assert created["InvoiceNumber"] == "INV-0004"
+    assert len(created["InvoiceID"]) == 36
+    assert [line["LineAmount"] for line in created["LineItems"]] == [880.0, 403.75, 0.0]
+    assert [line["TaxAmount"] for line in created["LineItems"]] == [167.2, 76.71, 0.0]
+    assert (created["SubTotal"], created["TotalTax"], created["Total"]) == (
+        1283.75,
+        243.91,
+        1527.66,
+    )
+    assert (created["AmountDue"], created["Status"], created["CurrencyRate"]) == (
+        1527.66,
+        "AUTHORISED",
+        1.0,
+    )
+    assert created["Date"] == "/Date(1795996800000+0000)/"
+    assert "StatusAttributeString" not in created
+    # It is there for later reads, with its line items on a paged read.
+    paged = xero(fresh, "Invoices", page=1).json()["Invoices"]
+    assert [i["InvoiceNumber"] for i in paged] == ["INV-0001", "INV-0002", "INV-0003", "INV-0004"]
+    assert len(paged[-1]["LineItems"]) == 3
+    journal = xero(fresh, "Journals", offset=4).json()["Journals"]
+    assert len(journal) == 1
+    assert (journal[0]["JournalNumber"], journal[0]["SourceType"]) == (5, "ACCREC")
+    assert journal[0]["SourceID"] == created["InvoiceID"]
+    assert [
+        (l["AccountCode"], l["NetAmount"], l["TaxAmount"], l["GrossAmount"])
+        for l in journal[0]["JournalLines"]
+    ] == [
+        ("1400", 1527.66, 0.0, 1527.66),
+        ("8400", -1283.75, -243.91, -1527.66),
+        ("1776", -243.91, 0.0, -243.91),
+    ]
+
+
+def test_xero_draft_has_no_journal_until_authorised_by_post(fresh: Sandbox) -> None:
+    draft = put_invoices(fresh, [new_invoice(fresh, Status="DRAFT")]).json()["Invoices"][0]
+    assert xero(fresh, "Journals", offset=4).json()["Journals"] == []
+    url = f"{fresh.base_url}/xero/api.xro/2.0/Invoices/{draft['InvoiceID']}"
+    update = requests.post(url, json={"Status": "AUTHORISED"}, headers=XERO, timeout=10)
+    assert update.status_code == 200
+    assert update.json()["Invoices"][0]["Status"] == "AUTHORISED"
+    journals = xero(fresh, "Journals", offset=4).json()["Journals"]
+    assert [j["SourceID"] for j in journals] == [draft["InvoiceID"]]
+
+
+def test_xero_foreign_currency_journal_is_in_eur_at_the_invoice_rate(fresh: Sandbox) -> None:
+    invoice = new_invoice(fresh, CurrencyCode="GBP", CurrencyRate=0.8, LineAmountTypes="NoTax")
+    invoice["LineItems"] = [
+        {
+            "Description": "Workshop",
+            "Quantity": 1,
+            "UnitAmount": 1000.0,
+            "AccountCode": "8400",
+            "TaxType": "EXEMPTOUTPUT",
+        }
+    ]
+    created = put_invoices(fresh, [invoice]).json()["Invoices"][0]
+    assert (created["Total"], created["CurrencyCode"]) == (1000.0, "GBP")
+    lines = xero(fresh, "Journals", offset=4).json()["Journals"][0]["JournalLines"]
+    assert [(l["AccountCode"], l["NetAmount"]) for l in lines] == [
+        ("1400", 1250.0),
+        ("8400", -1250.0),
+    ]
+
+
+def test_xero_validation_errors_summarized_reject_the_whole_batch(fresh: Sandbox) -> None:
+    good = new_invoice(fresh)
+    duplicate = new_invoice(fresh, InvoiceNumber="INV-0001")
+    answer = put_invoices(fresh, [good, duplicate])
+    assert answer.status_code == 400
+    body = answer.json()
+    assert (body["ErrorNumber"], body["Type"], body["Message"]) == (
+        10,
+        "ValidationException",
+        "A validation exception occurred",
+    )
+    assert [e["ValidationErrors"] for e in body["Elements"]] == [
+        [{"Message": "Invoice # must be unique."}]
+    ]
+    assert len(fresh.records("xero", "Invoices")) == 3
+
+
+def test_xero_summarize_errors_false_reports_each_element(fresh: Sandbox) -> None:
+    unknown_contact = new_invoice(
+        fresh, Contact={"ContactID": "11111111-2222-4333-8444-555555555555"}
+    )
+    no_lines = new_invoice(fresh, LineItems=[])
+    same_number_twice = [
+        new_invoice(fresh, InvoiceNumber="TG-X-1"),
+        new_invoice(fresh, InvoiceNumber="TG-X-1"),
+    ]
+    answer = put_invoices(
+        fresh, [new_invoice(fresh), unknown_contact, no_lines, *same_number_twice], summarize=False
+    )
+    assert answer.status_code == 200
+    elements = answer.json()["Invoices"]
+    assert [e["StatusAttributeString"] for e in elements] == ["OK", "ERROR", "ERROR", "OK", "ERROR"]
+    assert [e.get("ValidationErrors", []) for e in elements] == [
+        [],
+        [
+            {
+                "Message": "The contact could not be found. Check the ContactID, ContactNumber or Name."
+            }
+        ],
+        [{"Message": "At least one line item is required."}],
+        [],
+        [{"Message": "Invoice # must be unique."}],
+    ]
+    assert elements[1]["InvoiceID"] == "00000000-0000-0000-0000-000000000000"
+    assert [e["InvoiceNumber"] for e in elements if e["StatusAttributeString"] == "OK"] == [
+        "INV-0004",
+        "TG-X-1",
+    ]
+    assert len(fresh.records("xero", "Invoices")) == 5
+
+
+def test_xero_idempotency_key_replays_and_rejects_a_different_body(fresh: Sandbox) -> None:
+    first = put_invoices(fresh, [new_invoice(fresh)], key="draft-TG-0123456789ab-1")
+    again = put_invoices(fresh, [new_invoice(fresh)], key="draft-TG-0123456789ab-1")
+    assert again.status_code == 200
+    assert again.content == first.content
+    assert len(fresh.records("xero", "Invoices")) == 4
+    other = put_invoices(
+        fresh, [new_invoice(fresh, Reference="TG-ffffffffffff")], key="draft-TG-0123456789ab-1"
+    )
+    assert other.status_code == 400
+    assert len(fresh.records("xero", "Invoices")) == 4
+    too_long = put_invoices(fresh, [new_invoice(fresh)], key="k" * 129)
+    assert too_long.status_code == 400
+
+
+def test_xero_lookup_by_reference_finds_a_written_invoice(fresh: Sandbox) -> None:
+    put_invoices(fresh, [new_invoice(fresh, reference="TG-00000000beef")])
+    where = 'Reference=="TG-00000000beef" OR Reference=="TG-00000000dead"'
+    found = xero(fresh, "Invoices", where=where, page=1).json()["Invoices"]
+    assert [(i["InvoiceNumber"], i["Reference"], i["Total"]) for i in found] == [
+        ("INV-0004", "TG-00000000beef", 1527.66)
+    ]
+
+
+def test_xero_credit_note_and_allocation(fresh: Sandbox) -> None:
+    invoice = put_invoices(fresh, [new_invoice(fresh)]).json()["Invoices"][0]
+    note = {
+        "Type": "ACCRECCREDIT",
+        "Contact": invoice["Contact"],
+        "Date": "2026-12-01",
+        "Reference": invoice["InvoiceNumber"],
+        "Status": "AUTHORISED",
+        "LineItems": [
+            {
+                "Description": "Design: 1 h too many",
+                "Quantity": 1,
+                "UnitAmount": 95.0,
+                "AccountCode": "8400",
+                "TaxType": "TAX001",
+            }
+        ],
+    }
+    url = f"{fresh.base_url}/xero/api.xro/2.0/CreditNotes"
+    created = requests.put(url, json={"CreditNotes": [note]}, headers=XERO, timeout=10).json()[
+        "CreditNotes"
+    ][0]
+    assert (created["CreditNoteNumber"], created["Total"], created["RemainingCredit"]) == (
+        "CN-0002",
+        113.05,
+        113.05,
+    )
+    allocation = {
+        "Amount": 113.05,
+        "Date": "2026-12-01",
+        "Invoice": {"InvoiceID": invoice["InvoiceID"]},
+    }
+    answer = requests.put(
+        f"{url}/{created['CreditNoteID']}/Allocations",
+        json={"Allocations": [allocation]},
+        headers=XERO,
+        timeout=10,
+    )
+    assert answer.status_code == 200
+    assert answer.json()["Allocations"][0]["Amount"] == 113.05
+    stored_note = next(
+        n
+        for n in fresh.records("xero", "CreditNotes")
+        if n["CreditNoteID"] == created["CreditNoteID"]
+    )
+    assert (stored_note["RemainingCredit"], stored_note["Status"]) == (0.0, "PAID")
+    stored_invoice = next(
+        i for i in fresh.records("xero", "Invoices") if i["InvoiceID"] == invoice["InvoiceID"]
+    )
+    assert (stored_invoice["AmountDue"], stored_invoice["AmountCredited"]) == (1414.61, 113.05)
+    journal = xero(fresh, "Journals", offset=5).json()["Journals"][0]
+    assert journal["SourceType"] == "ACCRECCREDIT"
+    assert [l["NetAmount"] for l in journal["JournalLines"]] == [-113.05, 95.0, 18.05]
+    too_much = requests.put(
+        f"{url}/{created['CreditNoteID']}/Allocations",
+        json={"Allocations": [allocation]},
+        headers=XERO,
+        timeout=10,
+    )
+    assert too_much.status_code == 400
+
+
+# --- faults -------------------------------------------------------------------------
+
+
+def test_fault_429_speaks_each_systems_dialect(fresh: Sandbox) -> None:
+    fresh.set_faults("429=1")
+    answer = hubspot(fresh, "/crm/v3/objects/deals")
+    assert answer.status_code == 429
+    assert answer.json()["policyName"] == "TEN_SECONDLY_ROLLING"
+    assert answer.json()["errorType"] == "RATE_LIMIT"
+    assert answer.headers["X-HubSpot-RateLimit-Remaining"] == "0"
+    assert "Retry-After" not in answer.headers
+    answer = harvest(fresh, "clients")
+    assert (answer.status_code, answer.headers["Retry-After"]) == (429, "1")
+    answer = xero(fresh, "Invoices")
+    assert answer.status_code == 429
+    assert answer.headers["X-Rate-Limit-Problem"] == "minute"
+    assert answer.headers["Retry-After"] == "1"
+
+
+def test_fault_5xx_per_system_and_seeded(fresh: Sandbox) -> None:
+    fresh.set_faults("xero.5xx=1")
+    assert hubspot(fresh, "/crm/v3/objects/deals").status_code == 200
+    assert xero(fresh, "Invoices").status_code in (500, 502, 503, 504)
+
+    def statuses(seed: int) -> list[int]:
+        fresh.set_faults("5xx=0.5", seed=seed)
+        return [harvest(fresh, "clients").status_code for _ in range(20)]
+
+    first = statuses(3)
+    assert first == statuses(3)
+    assert 200 in first and any(s >= 500 for s in first)
+
+
+def test_fault_latency(fresh: Sandbox) -> None:
+    fresh.set_faults("latency=1:0.3")
+    answer = harvest(fresh, "clients")
+    assert answer.status_code == 200
+    assert answer.elapsed.total_seconds() >= 0.3
+
+
+def test_fault_drop_after_committed_write(fresh: Sandbox) -> None:
+    fresh.set_faults("drop=1")
+    with pytest.raises(requests.ConnectionError):
+        put_invoices(fresh, [new_invoice(fresh, reference="TG-000000d40000")])
+    fresh.set_faults(None)
+    found = xero(fresh, "Invoices", where='Reference=="TG-000000d40000"').json()["Invoices"]
+    assert len(found) == 1  # the write happened although the client never heard back
+
+
+def test_fault_truncated_page(fresh: Sandbox) -> None:
+    whole = harvest(fresh, "time_entries").content
+    fresh.set_faults("truncate=1")
+    cut = harvest(fresh, "time_entries")
+    assert cut.status_code == 200
+    assert cut.content == whole[: len(whole) // 2]
+    with pytest.raises(requests.JSONDecodeError):
+        cut.json()
+
+
+def test_fault_schema_drift(fresh: Sandbox) -> None:
+    fresh.set_faults(
+        "drift=harvest/time_entries:extra_field|harvest/time_entries:hours:string"
+        "|hubspot/deals:amount:number|xero/Invoices:extra_field:Surprise"
+    )
+    entries = harvest(fresh, "time_entries").json()["time_entries"]
+    assert {e["sandbox_drift_field"] for e in entries} == {"drift"}
+    assert sorted(e["hours"] for e in entries) == ["1.0", "4.0", "6.0", "6.5", "7.5", "8.0", "8.0"]
+    amounts = [
+        d["properties"]["amount"] for d in hubspot(fresh, "/crm/v3/objects/deals").json()["results"]
+    ]
+    assert amounts == [24000.0, 30000.0, 8000.0, 3000.0]
+    assert all(i["Surprise"] == "drift" for i in xero(fresh, "Invoices").json()["Invoices"])
+    # The stored records are untouched; turning faults off serves them as before.
+    fresh.set_faults(None)
+    assert harvest(fresh, "time_entries").json()["time_entries"][0]["hours"] == 6.5
+
+
+def test_bad_fault_spec() -> None:
+    for spec in ("nonsense=1", "5xx=2", "drift=harvest/nope:x:string", "moon.5xx=0.1"):
+        with pytest.raises(FaultSpecError):
+            Sandbox(TINY, faults=spec)
+
+
+# --- rate limits --------------------------------------------------------------------
+
+
+def test_rate_limits_hubspot_harvest_xero(tmp_path: Path) -> None:
+    with Sandbox(TINY, rate_limits=True) as sb, requests.Session() as session:
+        url = f"{sb.base_url}/hubspot/crm/v3/objects/products"
+        answers = [session.get(url, headers=HUBSPOT, timeout=10) for _ in range(101)]
+        assert [a.status_code for a in answers].count(200) == 100
+        assert answers[0].headers["X-HubSpot-RateLimit-Max"] == "100"
+        assert answers[0].headers["X-HubSpot-RateLimit-Remaining"] == "99"
+        assert answers[0].headers["X-HubSpot-RateLimit-Interval-Milliseconds"] == "10000"
+        last = answers[-1]
+        assert last.status_code == 429
+        assert last.json()["message"] == "You have reached your ten_secondly_rolling limit."
+        assert "Retry-After" not in last.headers
+
+        url = f"{sb.base_url}/harvest/v2/tasks"
+        answers = [session.get(url, headers=HARVEST, timeout=10) for _ in range(101)]
+        assert [a.status_code for a in answers].count(200) == 100
+        assert answers[-1].status_code == 429
+        assert 1 <= int(answers[-1].headers["Retry-After"]) <= 15
+
+        url = f"{sb.base_url}/xero/api.xro/2.0/TaxRates"
+        answers = [session.get(url, headers=XERO, timeout=10) for _ in range(61)]
+        assert [a.status_code for a in answers].count(200) == 60
+        assert answers[0].headers["X-MinLimit-Remaining"] == "59"
+        assert answers[0].headers["X-DayLimit-Remaining"] == "4999"
+        assert "X-AppMinLimit-Remaining" in answers[0].headers
+        last = answers[-1]
+        assert last.status_code == 429
+        assert last.headers["X-Rate-Limit-Problem"] == "minute"
+        assert 1 <= int(last.headers["Retry-After"]) <= 60
+
+
+def test_rate_limit_xero_concurrency() -> None:
+    with Sandbox(TINY, rate_limits=True, faults="latency=1:1.0") as sb:
+        barrier = threading.Barrier(6)
+        statuses: list[int] = []
+        problems: list[str] = []
+
+        def call() -> None:
+            barrier.wait()
+            answer = xero(sb, "TaxRates")
+            statuses.append(answer.status_code)
+            problems.append(answer.headers.get("X-Rate-Limit-Problem", ""))
+
+        threads = [threading.Thread(target=call) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(statuses) == [200, 200, 200, 200, 200, 429]
+        assert "concurrent" in problems
+
+
+# --- advance ------------------------------------------------------------------------
+
+
+def test_advance_is_seen_exactly_by_incremental_reads(fresh: Sandbox) -> None:
+    before_harvest = max(e["updated_at"] for e in fresh.records("harvest", "time_entries"))
+    before_deals = max(
+        d["properties"]["hs_lastmodifieddate"] for d in fresh.records("hubspot", "deals")
+    )
+    before_invoices = max(int(i["UpdatedDateUTC"][6:19]) for i in fresh.records("xero", "Invoices"))
+    changes = fresh.advance(seed=11, new=3, changed=2)
+    assert set(changes) >= {
+        "harvest/time_entries",
+        "hubspot/deals",
+        "hubspot/companies",
+        "xero/Invoices",
+        "xero/Journals",
+    }
+    assert changes["harvest/time_entries"]["added"] == [10008, 10009, 10010]
+    assert len(changes["harvest/time_entries"]["changed"]) == 2
+
+    # Harvest: updated_since one second after the old cursor.
+    since = before_harvest[:-3] + f"{int(before_harvest[-3:-1]) + 1:02d}Z"
+    got = {
+        e["id"] for e in harvest(fresh, "time_entries", updated_since=since).json()["time_entries"]
+    }
+    te = changes["harvest/time_entries"]
+    assert got == set(te["added"]) | set(te["changed"])
+
+    # HubSpot: search GT the old cursor.
+    from taktgeber.sandbox.timefmt import iso_to_ms
+
+    body = {
+        "filterGroups": [
+            {
+                "filters": [
+                    {
+                        "propertyName": "hs_lastmodifieddate",
+                        "operator": "GT",
+                        "value": str(iso_to_ms(before_deals)),
+                    }
+                ]
+            }
+        ],
+        "sorts": [{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}],
+        "limit": 200,
+    }
+    got_deals = {r["id"] for r in search(fresh, "deals", body).json()["results"]}
+    assert got_deals == set(changes["hubspot/deals"]["added"]) | set(
+        changes["hubspot/deals"]["changed"]
+    )
+
+    # Xero: If-Modified-Since after the old cursor; Journals by offset.
+    stamp = f"/Date({before_invoices + 1})/"
+    from taktgeber.sandbox.timefmt import ms_to_iso_ms, xero_to_ms
+
+    header = {"If-Modified-Since": ms_to_iso_ms(xero_to_ms(stamp))}
+    got_invoices = {i["InvoiceID"] for i in xero(fresh, "Invoices", header).json()["Invoices"]}
+    inv = changes["xero/Invoices"]
+    assert got_invoices == set(inv["added"]) | set(inv["changed"])
+    journals = xero(fresh, "Journals", offset=4).json()["Journals"]
+    assert [j["JournalID"] for j in journals] == changes["xero/Journals"]["added"]
+    assert [j["JournalNumber"] for j in journals] == list(range(5, 5 + len(journals)))
+
+
+def test_advance_is_deterministic_by_seed(tmp_path: Path) -> None:
+    def run() -> tuple[dict[str, Any], list[tuple[int, float, bool]]]:
+        sb = Sandbox(TINY)
+        changes = sb.advance(seed=5)
+        entries = [
+            (e["id"], e["hours"], e["is_closed"]) for e in sb.records("harvest", "time_entries")
+        ]
+        return changes, entries
+
+    assert run() == run()

@@ -48,7 +48,10 @@ class Sandbox:
         self._server = make_server(self.host, self.port, self.app)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="taktgeber-sandbox", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="taktgeber-sandbox",
+            daemon=True,
         )
         self._thread.start()
         return self

@@ -223,6 +223,7 @@ class World:
     def __init__(self, resources: dict[tuple[str, str], Resource]) -> None:
         self.resources = resources
         self.lock = threading.RLock()
+        self.idempotency: dict[str, Any] = {}  # Xero Idempotency-Key → first answer
         self._last_ms = max((r.max_cursor() for r in resources.values()), default=0)
 
     @classmethod
