@@ -21,22 +21,31 @@ def _work_finding(ctx: Context, check: str, work: Work, amount: Decimal | None =
 
 
 def is_unbilled(ctx: Context, work: Work, end: date) -> bool:
-    return not ctx.links.billed_by(ctx.links.billed_on(work), end)
+    return ctx.links.unbilled_at(work, end)
 
 
 def rate_gap(ctx: Context, work: Work) -> Decimal | None:
     """contracted − billed rate for a billable time entry with a contracted rate ≠ billed."""
     if work.kind != "time" or not work.billable:
         return None
-    contracted = ctx.links.contracted_rate(work)
-    billed = work.billable_rate or Decimal(0)
-    if contracted is None or contracted == billed:
-        return None
-    return contracted - billed
+    key = ("rate_gap", work.id)
+    if key not in ctx.cache:
+        contracted = ctx.links.contracted_rate(work)
+        billed = work.billable_rate or Decimal(0)
+        same = contracted is None or contracted == billed
+        ctx.cache[key] = None if same else contracted - billed  # type: ignore[operator]
+    return ctx.cache[key]
 
 
 def over_budget(ctx: Context, project: Project, end: date) -> Decimal | None:
     """Billable time value up to `end` minus cost_budget, for hourly projects of won deals."""
+    key = ("over_budget", project.id, end)
+    if key not in ctx.cache:
+        ctx.cache[key] = _over_budget(ctx, project, end)
+    return ctx.cache[key]
+
+
+def _over_budget(ctx: Context, project: Project, end: date) -> Decimal | None:
     if project.is_fixed_fee or project.cost_budget is None:
         return None
     if ctx.links.won_deal_of_project(project) is None:

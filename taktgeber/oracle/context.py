@@ -34,6 +34,7 @@ class Context:
     as_of: date
     seller_country: str = "DE"
     settings: Settings = field(default_factory=Settings)
+    cache: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
     def tolerance(self, expected: Decimal, currency: str, on: date) -> Decimal:
         """max(1.00 EUR in the comparison's currency, 0.5 % of the expected amount)."""

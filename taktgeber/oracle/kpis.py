@@ -220,9 +220,9 @@ class Kpis:
         for work in self.ctx.world.work:
             if not work.billable or work.spent_date > end:
                 continue
-            if links.billed_by(links.billed_on(work), end):
+            if not links.unbilled_at(work, end):
                 continue
-            value = self.eur(work.value, links.work_currency(work), work.spent_date)
+            value = links.work_eur(work)
             age = (end - work.spent_date).days
             out["unbilled_wip_eur"] += value
             if work.is_closed:
@@ -241,8 +241,8 @@ class Kpis:
             currency = links.work_currency(work)
             age = (end - work.spent_date).days
             limit = 90 if work.kind == "time" else 30
-            if work.is_closed and age > limit and not links.billed_by(links.billed_on(work), end):
-                total += self.eur(work.value, currency, work.spent_date)
+            if work.is_closed and age > limit and links.unbilled_at(work, end):
+                total += links.work_eur(work)
             gap = rate_gap(ctx, work)
             if gap is not None and gap > 0:
                 total += self.eur(gap * work.hours, currency, work.spent_date)

@@ -159,6 +159,8 @@ class Links:
             self.invoices_by_contact[invoice.contact_id or ""].append(invoice)
         self._billed_cache: dict[tuple[str, int], frozenset[str]] = {}
         self._rate_cache: dict[tuple[str, int], Decimal | None] = {}
+        self._first_billed: dict[tuple[str, int], date | None] = {}
+        self._eur_cache: dict[tuple[str, int], Decimal] = {}
         self.ledger_billed: dict[tuple[str, str], set[str]] = defaultdict(set)
         for record in world.ledger:
             if record.status != "succeeded":
@@ -247,6 +249,26 @@ class Links:
                 invoices.add(self._live_by_number[work.invoice_number])
             self._billed_cache[key] = frozenset(invoices)
         return self._billed_cache[key]
+
+    def first_billed(self, work: Work) -> date | None:
+        """The date of the earliest live invoice the record is billed on."""
+        dates = [self.world.invoices[i].date for i in self.billed_on(work)]
+        return min(dates) if dates else None
+
+    def unbilled_at(self, work: Work, end: date) -> bool:
+        key = (work.kind, work.id)
+        if key not in self._first_billed:
+            self._first_billed[key] = self.first_billed(work)
+        first = self._first_billed[key]
+        return first is None or first > end
+
+    def work_eur(self, work: Work) -> Decimal:
+        """Unrounded EUR value at the FX seed of `spent_date`."""
+        key = (work.kind, work.id)
+        if key not in self._eur_cache:
+            currency = self.work_currency(work)
+            self._eur_cache[key] = self.ref.fx.to_eur(work.value, currency, work.spent_date)
+        return self._eur_cache[key]
 
     def harvest_invoice(self, work: Work) -> Invoice | None:
         """The posted Xero invoice named by the record's own Harvest invoice number."""

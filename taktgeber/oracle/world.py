@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +146,7 @@ class Work:
     is_closed: bool
     invoice_number: str | None
 
-    @property
+    @cached_property
     def value(self) -> Decimal:
         if self.kind == "time":
             return self.hours * (self.billable_rate or Decimal(0))
@@ -389,6 +390,14 @@ def load_world(world_dir: Path) -> World:
                     is_closed=_bool(rec.get("is_closed")),
                     invoice_number=_str(invoice.get("number")),
                 )
+            )
+
+    for work in world.work:
+        if work.project_id not in world.projects:
+            name = "time_entries" if work.kind == "time" else "expenses"
+            raise ValueError(
+                f"harvest/{name}.json record {work.id}: project {work.project_id} is not in "
+                "harvest/projects.json; export the projects together with the work"
             )
 
     for rec in _read(xero / "Contacts.json"):
