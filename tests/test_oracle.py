@@ -1203,3 +1203,17 @@ def test_kpi_leakage_counts_expenses_after_30_days_and_old_milestones(tmp_path):
 def test_kpis_in_foreign_currency_use_the_fx_seed(tmp_path):
     w = foreign_world()  # Gamma: 10 h × 100 USD on 2026-10-01 (1.10 USD per EUR)
     assert kpi(run(w, tmp_path), "2026-10", "unbilled_wip_eur") == "2909.09"  # 2000 + 909.09
+
+
+# ---------------------------------------------------------------------------------------
+# a committed fixture folder: its answer_key.json was checked by hand, value by value
+
+
+def test_committed_fixture_folder_matches_its_answer_key():
+    root = FIXTURES / "mini"
+    key = json.loads((root / "answer_key.json").read_text())
+    result = evaluate(root)
+    assert result["findings"] == key["findings"]
+    assert result["drafts"] == key["drafts"]
+    assert result["kpis"] == key["kpis"]
+    assert key["drafts"][0]["draft_key"] == "TG-6b86b273ff34"  # sha256("1")
