@@ -1217,3 +1217,14 @@ def test_committed_fixture_folder_matches_its_answer_key():
     assert result["drafts"] == key["drafts"]
     assert result["kpis"] == key["kpis"]
     assert key["drafts"][0]["draft_key"] == "TG-6b86b273ff34"  # sha256("1")
+
+
+def test_a_lost_deals_rates_are_no_contract(tmp_path):
+    w = base()
+    w.company("102", "Beta AG")
+    w.client(402, "Beta AG")
+    w.deal("299", "102", "100", stage="closedlost", items=("399",))
+    w.line_item("399", "115", "10", service_type="consulting")
+    w.project(502, 402, "299")
+    w.time(1, 502, "2026-10-01", "1", rate="100")  # rate card says 100: no mismatch
+    assert found(run(w, tmp_path), "rate_mismatch") == []

@@ -224,7 +224,7 @@ class Links:
     def _contracted_rate(self, work: Work) -> Decimal | None:
         project = self.world.projects[work.project_id]
         service = self.service_type(work)
-        deal = self.deal_of_project(project)
+        deal = self.won_deal_of_project(project)  # a lost or open deal is no contract
         if deal is not None:
             for item_id in sorted(deal.line_item_ids):
                 item = self.world.line_items.get(item_id)
