@@ -52,6 +52,7 @@ work_items as (
         work_entries.currency_code,
         work_entries.spent_date as work_date,
         work_entries.service_type,
+        work_entries.service_type as account_service_type,
         coalesce(work_entries.notes, work_entries.work_name) as description,
         case when work_entries.work_item_kind = 'time' then work_entries.hours else 1 end as quantity,
         case
@@ -79,6 +80,7 @@ milestone_items as (
         milestones.currency_code,
         milestones.due_date as work_date,
         cast(null as varchar) as service_type,
+        milestones.service_type as account_service_type,
         milestones.line_item_name as description,
         cast(1 as decimal(18, 4)) as quantity,
         cast(milestones.amount as decimal(18, 6)) as unit_amount,
@@ -118,6 +120,7 @@ grouped as (
         unbilled.work_date,
         strftime(unbilled.work_date, '%Y-%m') as billing_month,
         unbilled.service_type,
+        unbilled.account_service_type,
         unbilled.description,
         cast(unbilled.quantity as decimal(18, 4)) as quantity,
         cast(unbilled.unit_amount as decimal(18, 4)) as unit_amount,

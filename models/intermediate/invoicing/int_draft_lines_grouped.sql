@@ -42,6 +42,7 @@ aggregated as (
         any_value(keyed.harvest_project_id) as harvest_project_id,
         any_value(keyed.project_name) as project_name,
         any_value(keyed.service_type) as service_type,
+        any_value(keyed.account_service_type) as account_service_type,
         any_value(keyed.billing_month) as billing_month,
         any_value(keyed.description) as item_description,
         cast(sum(keyed.quantity) as decimal(18, 4)) as quantity,
@@ -63,7 +64,12 @@ described as (
     select
         aggregated.*,
         {{ round_money('aggregated.quantity * aggregated.unit_amount') }} as line_amount,
-        services.revenue_account_code as account_code,
+        -- expenses (and milestones without a catalogued service type) book to the
+        -- catalogue's first revenue account
+        coalesce(
+            services.revenue_account_code,
+            (select min(cast(service_catalogue.revenue_account_code as varchar)) from service_catalogue)
+        ) as account_code,
         case aggregated.kind
             when 'time' then concat(
                 coalesce(services.service_name, aggregated.service_type, 'Services'),
@@ -79,7 +85,7 @@ described as (
         case aggregated.kind when 'time' then 1 when 'expense' then 2 else 3 end as kind_order
     from aggregated
     left join services
-        on aggregated.service_type = services.service_type
+        on aggregated.account_service_type = services.service_type
 ),
 
 numbered as (

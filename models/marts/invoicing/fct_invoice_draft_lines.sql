@@ -9,6 +9,7 @@ lines as (
 
 final as (
     select
+        lines.draft_line_id,
         lines.draft_key,
         lines.line_no,
         lines.kind,

@@ -85,7 +85,7 @@ converted as (
 assessed as (
     select
         converted.*,
-        list_filter(
+        list_sort(list_filter(
             [
                 case when converted.has_missing_vat_id_for_reverse_charge then 'missing_vat_id_for_reverse_charge' end,
                 case when converted.has_rate_mismatch then 'rate_mismatch' end,
@@ -93,7 +93,7 @@ assessed as (
                 case when converted.is_customer_unmatched then 'customer_unmatched' end
             ],
             lambda reason: reason is not null
-        ) as reasons,
+        )) as reasons,
         case
             when converted.cash_discount_percent > 0 then converted.draft_date + converted.cash_discount_days
         end as cash_discount_due_date,
