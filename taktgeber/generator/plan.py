@@ -100,6 +100,7 @@ class Planner:
     def __init__(self, world: World) -> None:
         self.w = world
         self.rng = random.Random(world.seed)
+        self.users_by_service: dict[str, list[User]] = {}
         self.counter = {"company": 0, "deal": 0, "item": 0, "project": 0, "ta": 0, "ua": 0}
 
     # -- ids -------------------------------------------------------------------------
@@ -127,6 +128,8 @@ class Planner:
                     created=date(2024, 1, 8) + timedelta(days=rng.randint(0, 400)),
                 )
             )
+        for user in self.w.users:
+            self.users_by_service.setdefault(user.service_type, []).append(user)
 
     def companies(self) -> None:
         rng, names = self.rng, CompanyNames(self.rng)
@@ -232,8 +235,7 @@ class Planner:
         members = []
         for i in range(size):
             service = services[i % len(services)]
-            candidates = [u for u in self.w.users if u.service_type == service]
-            user = self.rng.choice(candidates)
+            user = self.rng.choice(self.users_by_service[service])
             if any(m.user.id == user.id for m in members):
                 continue
             members.append(Member(user, service, 7_700_000 + self.next_id("ua")))

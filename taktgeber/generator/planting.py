@@ -119,7 +119,7 @@ def plant_findings(p: Planner, tm: list[Deal], fp: list[Deal]) -> None:
         p, [d for d in tm + fp if eur(d)], p.count("project_budget_mismatch", won), used
     ):
         assert deal.project is not None
-        bump = rng.randint(10, 60) * 100_00
+        bump = max(1000_00, deal.amount_cents * rng.randint(5, 20) // 100 // 100_00 * 100_00)
         bumps[deal.project.id] = bump
         record(
             w,
@@ -166,7 +166,8 @@ def plant_findings(p: Planner, tm: list[Deal], fp: list[Deal]) -> None:
         deal.project.outside_date = w.calendar.next_business_day(after)
 
     for deal in _take(p, [d for d in fp if eur(d)], p.count("schedule_total_mismatch", won), used):
-        delta = rng.choice((-1, 1)) * rng.randint(5, 30) * 100_00
+        size = max(500_00, deal.amount_cents * rng.randint(2, 8) // 100 // 100_00 * 100_00)
+        delta = rng.choice((-1, 1)) * size  # beyond the 0.5 % tolerance
         deal.amount_cents += delta
         _record_deal(w, "schedule_total_mismatch", deal, delta)
 
