@@ -304,7 +304,14 @@ def to_arrow(rows: Sequence[Mapping[str, Any]], spec: ArrowTableSpec) -> pa.Tabl
 
 
 def _refuse_nested_scalar(spec: ArrowTableSpec, name: str, row: Mapping[str, Any]) -> None:
-    """`hours__value` appearing means `hours` (a known scalar) arrived as an object."""
+    """`hours__value` appearing means `hours` (a known scalar) arrived as an object, and
+    `user` appearing where `user__id` is known means an object arrived as a scalar."""
+    if any(known.startswith(name + "__") for known in spec.columns):
+        raise SchemaDriftError(
+            f"{spec.source}: table {spec.table}, column {name} changed type: record "
+            f"{spec.key}={row.get(spec.key)!r} has {row.get(name)!r} where an object was "
+            "loaded before. The load was stopped; previously loaded data is unchanged."
+        )
     parts = name.split("__")
     for i in range(1, len(parts)):
         parent = "__".join(parts[:i])

@@ -14,7 +14,9 @@ from taktgeber.load import LoadResult, load
 TINY = Path(__file__).parent / "fixtures" / "tiny"
 DATASETS = ("raw_hubspot", "raw_harvest", "raw_xero")
 # Fast retries for tests: the sandbox's injected 429s ask for 1 s; honour up to 20 ms.
-FAST_RETRY = RetryPolicy(max_attempts=12, backoff_base=0.005, backoff_cap=0.05, retry_after_cap=0.02)
+FAST_RETRY = RetryPolicy(
+    max_attempts=12, backoff_base=0.005, backoff_cap=0.05, retry_after_cap=0.02
+)
 
 
 def copy_world(tmp: Path, source: Path = TINY) -> Path:
