@@ -1,0 +1,62 @@
+"""`make demo`: generate the demo world, serve it, load, build, push, show the results.
+
+Everything runs on loopback against the sandbox; the warehouse is `warehouse/taktgeber.duckdb`
+(or `TAKTGEBER_WAREHOUSE`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from taktgeber.config import REPO_ROOT
+
+
+def ensure_world(world: Path, seed: int, scale: str = "demo") -> Path:
+    """Generate the world unless a complete one with the same seed is already there."""
+    from taktgeber.generator import generate
+
+    marker = world / "answer_key.json"
+    stamp = world / ".generated-with"
+    wanted = f"{scale}:{seed}"
+    if marker.exists() and stamp.exists() and stamp.read_text() == wanted:
+        print(f"== world: reusing {world}")
+        return world
+    print(f"== world: generating {scale} (seed {seed}) into {world}")
+    counts = generate(scale=scale, seed=seed, out=world)
+    stamp.write_text(wanted)
+    print(f"   {sum(counts.values()):,} records in {len(counts)} resources")
+    return world
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="taktgeber-demo")
+    parser.add_argument("--world", default=str(REPO_ROOT / "worlds" / "demo"))
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--scale", default="demo")
+    args = parser.parse_args(argv)
+
+    from taktgeber.build import build, print_report
+    from taktgeber.load import load, print_summary
+    from taktgeber.sandbox import Sandbox
+
+    world = ensure_world(Path(args.world), args.seed, args.scale)
+    as_of = date.fromisoformat(json.loads((world / "answer_key.json").read_text())["as_of_date"])
+    with Sandbox(world, port=args.port) as sandbox:
+        print(f"== sandbox: serving {world} at {sandbox.base_url}")
+        print("== load")
+        print_summary(load(base_url=sandbox.base_url))
+        print(f"== build (as of {as_of})")
+        result = build(world=world, as_of=as_of)
+        print_report(result)
+        if not result.ok:
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
