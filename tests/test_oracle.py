@@ -348,6 +348,7 @@ class W:
         ids: dict[str, list[Any]],
         status="succeeded",
         pushed_at="2026-09-30T08:00:00Z",
+        lines: list[dict[str, Any]] | None = None,
     ):
         self.ledger.append(
             {
@@ -362,7 +363,9 @@ class W:
                 "subtotal": total,
                 "total_tax": "0",
                 "total": total,
-                "lines": [{"line_no": 1, "kind": "time", "source_ids": ids}],
+                "tax_category": "S",
+                "hubspot_company_id": "101",
+                "lines": lines or [{"line_no": 1, "kind": "time", "source_ids": ids}],
             }
         )
 
@@ -1228,3 +1231,71 @@ def test_a_lost_deals_rates_are_no_contract(tmp_path):
     w.project(502, 402, "299")
     w.time(1, 502, "2026-10-01", "1", rate="100")  # rate card says 100: no mismatch
     assert found(run(w, tmp_path), "rate_mismatch") == []
+
+
+# ---------------------------------------------------------------------------------------
+# corrections (§7)
+
+
+def correction_world() -> W:
+    w = base()
+    w.time(1, 501, "2026-09-01", "3", invoice="INV-1")
+    w.time(2, 501, "2026-09-02", "2", invoice="INV-1")
+    w.expense(3, 501, "2026-09-02", "50", invoice="INV-1")
+    w.invoice("I1", "INV-1", "C1", "2026-09-30", "654.50", tax="104.50", reference="TG-" + "9" * 12)
+    w.post("I1")
+    time_ids, expense_ids = {"harvest_time_entry_ids": [1, 2]}, {"harvest_expense_ids": [3]}
+    w.pushed(
+        "TG-" + "9" * 12,
+        "I1",
+        "654.50",
+        {},
+        lines=[
+            {
+                "line_no": 1,
+                "kind": "time",
+                "quantity": "5.00",
+                "unit_amount": "100.00",
+                "line_amount": "500.00",
+                "source_ids": time_ids,
+            },
+            {
+                "line_no": 2,
+                "kind": "expense",
+                "quantity": "1.00",
+                "unit_amount": "50.00",
+                "line_amount": "50.00",
+                "source_ids": expense_ids,
+            },
+        ],
+    )
+    return w
+
+
+def test_correction_draft_for_cut_hours_and_unbillable_expense(tmp_path):
+    from taktgeber.oracle.corrections import correction_drafts
+
+    w = correction_world()
+    assert correction_drafts(build_context(w.write(tmp_path / "a"))) == []
+    w.find("harvest/time_entries", "id", 2)["hours"] = Decimal(1)  # cut by one hour
+    w.find("harvest/expenses", "id", 3)["billable"] = False
+    (draft,) = correction_drafts(build_context(w.write(tmp_path / "b")))
+    assert draft.as_dict() == {
+        "draft_key": draft_key(["credit:I1", 1, 2, 3]),
+        "original_invoice_id": "I1",
+        "original_invoice_number": "INV-1",
+        "hubspot_company_id": "101",
+        "currency": "EUR",
+        "tax_category": "S",
+        "net": "150.00",
+        "tax": "28.50",
+        "gross": "178.50",
+        "line_count": 2,
+    }
+    assert [(ln.quantity, ln.line_amount) for ln in draft.lines] == [
+        (Decimal("1.00"), Decimal("100.00")),
+        (Decimal(1), Decimal("50.00")),
+    ]
+    # once a credit note of that size is allocated, nothing is left to correct
+    w.credit_note("N1", "C1", "2026-10-05", "178.50", [("I1", "178.50", "2026-10-05")])
+    assert correction_drafts(build_context(w.write(tmp_path / "c"))) == []

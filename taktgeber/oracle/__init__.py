@@ -15,13 +15,23 @@ from typing import Any
 from taktgeber.oracle import checks_handover, checks_ledger, checks_work
 from taktgeber.oracle.checks_master import customer_unmatched, missing_vat_id_for_reverse_charge
 from taktgeber.oracle.context import Context, Finding, Settings
+from taktgeber.oracle.corrections import CorrectionDraft, correction_drafts
 from taktgeber.oracle.drafts import Draft, build_drafts
 from taktgeber.oracle.kpis import compute_kpis
 from taktgeber.oracle.links import Links
 from taktgeber.oracle.refdata import load_refdata
 from taktgeber.oracle.world import load_world
 
-__all__ = ["Context", "Draft", "Finding", "Settings", "build_context", "evaluate"]
+__all__ = [
+    "Context",
+    "CorrectionDraft",
+    "Draft",
+    "Finding",
+    "Settings",
+    "build_context",
+    "correction_drafts",
+    "evaluate",
+]
 
 
 def build_context(

@@ -232,6 +232,15 @@ class Journal:
 
 
 @dataclass(frozen=True)
+class LedgerLine:
+    kind: str  # time | expense | milestone
+    quantity: Decimal
+    unit_amount: Decimal
+    line_amount: Decimal
+    source_ids: tuple[tuple[str, str], ...]  # (kind, id)
+
+
+@dataclass(frozen=True)
 class LedgerRecord:
     draft_key: str
     reference: str | None
@@ -241,6 +250,9 @@ class LedgerRecord:
     currency: str
     total: Decimal
     source_ids: frozenset[tuple[str, str]]  # (kind, id): kind time | expense | milestone
+    tax_category: str | None = None
+    hubspot_company_id: str | None = None
+    lines: tuple[LedgerLine, ...] = ()
 
 
 @dataclass
@@ -480,11 +492,23 @@ def load_world(world_dir: Path) -> World:
 
     for rec in _read(world_dir / "taktgeber" / "push_ledger.json"):
         ids: set[tuple[str, str]] = set()
+        lines = []
         for line in rec.get("lines") or []:
+            line_ids: list[tuple[str, str]] = []
             for name, values in (line.get("source_ids") or {}).items():
                 kind = _LEDGER_KINDS.get(name)
                 if kind:
-                    ids.update((kind, str(v)) for v in values)
+                    line_ids.extend((kind, str(v)) for v in values)
+            ids.update(line_ids)
+            lines.append(
+                LedgerLine(
+                    kind=line.get("kind") or (line_ids[0][0] if line_ids else ""),
+                    quantity=dec0(line.get("quantity")),
+                    unit_amount=dec0(line.get("unit_amount")),
+                    line_amount=dec0(line.get("line_amount")),
+                    source_ids=tuple(line_ids),
+                )
+            )
         world.ledger.append(
             LedgerRecord(
                 draft_key=rec["draft_key"],
@@ -495,6 +519,9 @@ def load_world(world_dir: Path) -> World:
                 currency=rec.get("currency") or "EUR",
                 total=dec0(rec.get("total")),
                 source_ids=frozenset(ids),
+                tax_category=_str(rec.get("tax_category")),
+                hubspot_company_id=_str(rec.get("hubspot_company_id")),
+                lines=tuple(lines),
             )
         )
     return world
