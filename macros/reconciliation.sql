@@ -9,9 +9,17 @@
 {%- endmacro %}
 
 
-{#- Amount tolerance (DESIGN.md §6): a gap counts when it exceeds max(1.00 EUR, 0.5 % of the base). -#}
-{% macro exceeds_tolerance(gap_eur, base_eur) %}
-    (abs({{ gap_eur }}) > greatest(cast({{ var('tolerance_eur') }} as decimal(18, 2)), abs({{ base_eur }}) * {{ var('tolerance_percent') }} / 100))
+{#- Amount tolerance (DESIGN.md §6): a gap counts when it exceeds max(1.00 EUR, 0.5 % of
+    the expected amount), compared in the amounts' own currency (1.00 EUR converted at
+    `units_per_eur` of that currency; pass 1 for EUR amounts). -#}
+{% macro exceeds_tolerance(gap, expected, units_per_eur=1) %}
+    (abs({{ gap }}) > greatest(cast({{ var('tolerance_eur') }} as decimal(18, 2)) * coalesce({{ units_per_eur }}, 1), abs({{ expected }}) * {{ var('tolerance_percent') }} / 100))
+{%- endmacro %}
+
+
+{#- An amount in EUR at `units_per_eur` (units of its currency per 1 EUR), to the cent. -#}
+{% macro to_eur(amount, units_per_eur) %}
+    {{ round_money(amount ~ ' / ' ~ units_per_eur) }}
 {%- endmacro %}
 
 

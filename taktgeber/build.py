@@ -252,9 +252,19 @@ def _run_dbt(args: list[str]) -> tuple[list[Failure], list[Failure], int]:
     from dbt.cli.main import dbtRunner
 
     runner = dbtRunner()
-    res = runner.invoke(
-        [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--quiet"]
-    )
+    try:
+        res = runner.invoke(
+            [
+                *args,
+                "--project-dir",
+                str(PROJECT_DIR),
+                "--profiles-dir",
+                str(PROJECT_DIR),
+                "--quiet",
+            ]
+        )
+    finally:
+        _release_dbt_connection()
     failures: list[Failure] = []
     warnings: list[Failure] = []
     passed = 0
@@ -283,6 +293,17 @@ def _run_dbt(args: list[str]) -> tuple[list[Failure], list[Failure], int]:
     if not res.success and not failures:
         failures.append(Failure("dbt", args[0], "error", "dbt reported a failure"))
     return failures, warnings, passed
+
+
+def _release_dbt_connection() -> None:
+    """dbt-duckdb keeps its DuckDB connection open in the process; close it so the
+    warehouse file can be opened again (by us, the push job or the dashboard)."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        environment.close()
+    DuckDBConnectionManager.close_all_connections()
 
 
 def _one_line(value: object) -> str:
