@@ -1299,3 +1299,37 @@ def test_correction_draft_for_cut_hours_and_unbillable_expense(tmp_path):
     # once a credit note of that size is allocated, nothing is left to correct
     w.credit_note("N1", "C1", "2026-10-05", "178.50", [("I1", "178.50", "2026-10-05")])
     assert correction_drafts(build_context(w.write(tmp_path / "c"))) == []
+
+
+def test_customer_kpis_split_the_month_total(tmp_path):
+    from taktgeber.oracle.kpis import compute_customer_kpis, compute_kpis
+
+    w = kpi_world()
+    w.company("102", "Beta AG")
+    w.contact("C2", "Beta AG", number="102")
+    w.client(402, "Beta AG")
+    w.deal("299", "102", "1000", close="2026-06-01")
+    w.project(599, 402, "299", cost_budget="1000")
+    w.time(31, 599, "2026-10-01", "2")
+    w.invoice(
+        "I9", "INV-9", "C2", "2026-10-02", "500", due="2026-11-01", reference="TG-" + "8" * 12
+    )
+    ctx = build_context(w.write(tmp_path))
+    rows = compute_customer_kpis(ctx)
+
+    def value(company: str | None, name: str) -> str | None:
+        source = compute_kpis(ctx) if company is None else rows
+        return next(
+            (r["value"] for r in source
+             if r["month"] == "2026-10" and r["kpi"] == name
+             and (company is None or r["hubspot_company_id"] == company)),
+            None,
+        )  # fmt: skip
+
+    assert value("101", "unbilled_wip_eur") == "340.00"
+    assert value("102", "unbilled_wip_eur") == "200.00"
+    assert value(None, "unbilled_wip_eur") == "540.00"
+    assert value("102", "automation_share") == "1.0000"
+    assert value("102", "dso_countback") == "15.0"  # AR 500 ≥ Oct sales 500: 15 days, none left
+    assert value("101", "dso_countback") == "39.0"
+    assert {r["hubspot_company_id"] for r in rows} == {"101", "102"}

@@ -17,7 +17,7 @@ from taktgeber.oracle.checks_master import customer_unmatched, missing_vat_id_fo
 from taktgeber.oracle.context import Context, Finding, Settings
 from taktgeber.oracle.corrections import CorrectionDraft, correction_drafts
 from taktgeber.oracle.drafts import Draft, build_drafts
-from taktgeber.oracle.kpis import compute_kpis
+from taktgeber.oracle.kpis import compute_customer_kpis, compute_kpis
 from taktgeber.oracle.links import Links
 from taktgeber.oracle.refdata import load_refdata
 from taktgeber.oracle.world import load_world
@@ -29,6 +29,8 @@ __all__ = [
     "Finding",
     "Settings",
     "build_context",
+    "compute_customer_kpis",
+    "compute_kpis",
     "correction_drafts",
     "evaluate",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -12,8 +13,8 @@ from taktgeber.money import round_days, round_money
 from taktgeber.oracle.checks_ledger import posted_invoices
 from taktgeber.oracle.checks_work import due_unbilled_milestones, over_budget, rate_gap
 from taktgeber.oracle.context import Context
-from taktgeber.oracle.links import milestone_due
-from taktgeber.oracle.world import Invoice, Work
+from taktgeber.oracle.links import ContactLink, Links, milestone_due
+from taktgeber.oracle.world import Invoice, Project, Work
 
 RATE_PLACES = Decimal("0.0001")
 WIP_BUCKETS = (("0_30", 0, 30), ("31_60", 31, 60), ("61_90", 61, 90), ("91_plus", 91, None))
@@ -60,10 +61,10 @@ def _rate(numerator: Decimal | int, denominator: Decimal | int) -> str | None:
 
 
 class Kpis:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, months: list[date] | None = None) -> None:
         self.ctx = ctx
         self.invoices = posted_invoices(ctx)
-        self.months = world_months(ctx)
+        self.months = world_months(ctx) if months is None else months
         self.first_month = self.months[0] if self.months else _month_start(ctx.as_of)
         # work by the month of its Harvest invoice (time to invoice, realisation)
         self.invoiced: dict[date, list[tuple[Work, Invoice]]] = defaultdict(list)
@@ -282,13 +283,53 @@ def _str(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def compute_kpis(ctx: Context) -> list[dict[str, str]]:
+def compute_kpis(ctx: Context, months: list[date] | None = None) -> list[dict[str, str]]:
     """One row per month × KPI; a KPI with an empty denominator that month is left out."""
-    kpis = Kpis(ctx)
+    kpis = Kpis(ctx, months)
     rows = []
     for month in kpis.months:
         label = f"{month.year:04d}-{month.month:02d}"
         for name, value in sorted(kpis.month_values(month).items()):
             if value is not None:
                 rows.append({"month": label, "kpi": name, "value": value})
+    return rows
+
+
+def _customer_context(ctx: Context, company_id: str) -> Context:
+    """The world as one customer sees it: its invoices (by its Xero contact), its deals
+    (change requests by their parent's customer), the work and projects of its deals (a
+    project without a won deal by its client). Ledger, credit notes and master data stay."""
+    links, world = ctx.links, ctx.world
+
+    def project_customer(project: Project) -> str | None:
+        deal = links.won_deal_of_project(project)
+        return deal.company_id if deal else links.company_of_client.get(project.client_id)
+
+    projects = {p.id: p for p in world.projects.values() if project_customer(p) == company_id}
+    invoices = {
+        i.id: i
+        for i in world.invoices.values()
+        if links.contact_link.get(i.contact_id or "", ContactLink(None, None)).company_id
+        == company_id
+    }
+    sub = replace(
+        world,
+        deals={
+            k: d for k, d in world.deals.items() if links.customer_deal(d).company_id == company_id
+        },
+        projects=projects,
+        work=[w for w in world.work if w.project_id in projects],
+        invoices=invoices,
+        payments=[p for p in world.payments if p.invoice_id in invoices],
+    )
+    return Context(sub, ctx.ref, Links(sub, ctx.ref), ctx.as_of, ctx.seller_country, ctx.settings)
+
+
+def compute_customer_kpis(ctx: Context) -> list[dict[str, str]]:
+    """Per customer (`hubspot_company_id`), the same rows over the whole world's months."""
+    months = world_months(ctx)
+    rows = []
+    for company_id in sorted(ctx.world.companies):
+        for row in compute_kpis(_customer_context(ctx, company_id), months):
+            rows.append({"hubspot_company_id": company_id, **row})
     return rows
