@@ -66,7 +66,8 @@ class WorkStream:
         self.slot_of: dict[tuple, Slot] = {s.key: s for s in world.slots}
         # draftable work of companies whose drafts a bad VAT id blocks (cents)
         self.blocked_net: dict[str, int] = {c: 0 for c in world.vat_blocked}
-        self.statics: dict[tuple[int, int, str], dict[str, Any]] = {}
+        # per project: (person, service) → nested objects, dropped when the project is over
+        self.statics: dict[int, dict[tuple[int, str], dict[str, Any]]] = {}
         self.orphan_value: dict[int, int] = {}
         recent = world.as_of
         while world.calendar.business_days_between(recent - timedelta(days=1), world.as_of) <= 4:
@@ -86,8 +87,9 @@ class WorkStream:
         return self.slot_of.get(key)
 
     def static(self, project: Project, member: Member, service: str) -> dict[str, Any]:
-        key = (project.id, member.user.id, service)
-        hit = self.statics.get(key)
+        cache = self.statics.setdefault(project.id, {})
+        key = (member.user.id, service)
+        hit = cache.get(key)
         if hit is None:
             spec = SERVICE_BY_TYPE[service]
             billable = project.bills_time and spec.is_billable
@@ -128,7 +130,7 @@ class WorkStream:
                 for k in ("user", "client", "project", "task", "user_assignment", "task_assignment")
             }
             hit["json"] = dumps(nested)[1:-1]
-            self.statics[key] = hit
+            cache[key] = hit
         return hit
 
     def is_recent(self, day: date) -> bool:
@@ -152,12 +154,18 @@ class WorkStream:
                     or (project.outside_date and project.outside_date >= month)
                 ):
                     self.project_month(project, month, days)
+                last = max(project.ends_on, project.outside_date or project.ends_on)
+                if last < next_month(month):
+                    self.statics.pop(project.id, None)
             for slot in slots_by_month.get(month, []):
                 if slot.kind == "double":
                     continue
                 self.books.invoice(slot)
                 if slot.double is not None:
                     self.books.invoice(slot.double)
+                    slot.double.double_entries.clear()
+                slot.lines.clear()  # written: keep memory flat
+                slot.expenses.clear()
             month = next_month(month)
         for project in projects:
             self.project_findings(project)
