@@ -962,3 +962,46 @@ def test_advance_is_deterministic_by_seed(tmp_path: Path) -> None:
         return changes, entries
 
     assert run() == run()
+
+
+def test_compact_collections_serve_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Big collections keep only JSON bytes (see store.COMPACT_THRESHOLD); same answers."""
+    from taktgeber.sandbox import store
+
+    monkeypatch.setattr(store, "COMPACT_THRESHOLD", 0)
+    world = tmp_path / "world"
+    shutil.copytree(TINY, world)
+    with Sandbox(world) as sb:
+        assert sb.world.get("harvest", "time_entries").compact
+        pages = [harvest(sb, "time_entries", per_page=3, page=p).json() for p in (1, 2, 3)]
+        assert [e["id"] for p in pages for e in p["time_entries"]] == [
+            10005,
+            10007,
+            10004,
+            10003,
+            10006,
+            10002,
+            10001,
+        ]
+        window = harvest(sb, "time_entries", **{"from": "2026-10-01", "to": "2026-10-07"}).json()
+        assert [e["id"] for e in window["time_entries"]] == [10004, 10003]
+        billed = harvest(sb, "time_entries", is_billed="true", project_id=8001).json()
+        assert [e["id"] for e in billed["time_entries"]] == [10002, 10001]
+        created = put_invoices(sb, [new_invoice(sb, reference="TG-c0c0c0c0c0c0")]).json()[
+            "Invoices"
+        ][0]
+        assert created["InvoiceNumber"] == "INV-0004"
+        assert put_invoices(sb, [new_invoice(sb, InvoiceNumber="INV-0004")]).status_code == 400
+        found = xero(sb, "Invoices", where='Reference=="TG-c0c0c0c0c0c0"').json()["Invoices"]
+        assert [i["InvoiceID"] for i in found] == [created["InvoiceID"]]
+        changes = sb.advance(seed=2, new=2, changed=3)
+        first = harvest(sb, "time_entries", per_page=2).json()["time_entries"]
+        assert [e["id"] for e in first] == sorted(
+            changes["harvest/time_entries"]["added"], reverse=True
+        )
+        sb.set_faults("drift=harvest/time_entries:hours:string")
+        assert {type(e["hours"]) for e in harvest(sb, "time_entries").json()["time_entries"]} == {
+            str
+        }

@@ -22,13 +22,11 @@ def advance(world: World, seed: int, new: int = 5, changed: int = 5) -> Changes:
     result["harvest/time_entries"] = _time_entries(world, rng, new, changed)
     result["hubspot/companies"] = _hubspot(world, rng, "companies", new, changed)
     result["hubspot/deals"] = _hubspot(world, rng, "deals", new, changed)
-    journals_before = {e.rec["JournalID"] for e in world.get("xero", "Journals").entries}
+    journals_before = {e.rid for e in world.get("xero", "Journals").entries}
     result["xero/Invoices"] = _invoices(world, rng, new, changed)
     result["xero/Journals"] = {
         "added": [
-            e.rec["JournalID"]
-            for e in world.get("xero", "Journals").entries
-            if e.rec["JournalID"] not in journals_before
+            e.rid for e in world.get("xero", "Journals").entries if e.rid not in journals_before
         ],
         "changed": [],
     }
@@ -46,7 +44,7 @@ def _time_entries(world: World, rng: random.Random, new: int, changed: int) -> d
         return {"added": [], "changed": []}
     to_change = _pick(rng, existing, changed)
     templates = [resource.by_id[i].rec for i in _pick(rng, existing, min(len(existing), 50))]
-    last_day = max(str(e.rec.get("spent_date") or "") for e in resource.entries)
+    last_day = max(str(e.day or "") for e in resource.entries)
     next_id = existing[-1] + 1
     stamp = ms_to_iso_s(world.now_ms() + 1000)
     records: list[Record] = []

@@ -59,7 +59,7 @@ def handle(world: World, request: Request) -> Response:
         entry = resource.by_id.get(int(match.group(2)))
         if entry is None:
             return not_found()
-        return Response(200, entry.blob)
+        return Response(200, resource.served(entry))
     return _list(resource, request)
 
 
@@ -82,11 +82,11 @@ def _filters(
         if low:
             iso_to_ms(low)
             key.append(("from", low))
-            tests.append(lambda e: str(e.rec.get("spent_date") or "") >= low)
+            tests.append(lambda e: str(e.day or "") >= low)
         if high:
             iso_to_ms(high)
             key.append(("to", high))
-            tests.append(lambda e: str(e.rec.get("spent_date") or "") <= high)
+            tests.append(lambda e: str(e.day or "") <= high)
     for name, field in _NESTED_ID_FILTERS.items():
         raw = request.arg(name)
         if raw:
@@ -149,7 +149,11 @@ def _list(resource: Resource, request: Request) -> Response:
             b'{"',
             resource.name.encode(),
             b'":[',
-            b",".join(e.blob for e in chunk),
+            b",".join(
+                [e.blob for e in chunk]
+                if resource.transform is None
+                else [resource.served(e) for e in chunk]
+            ),
             b"],",
             orjson.dumps(tail)[1:],
         )

@@ -166,7 +166,7 @@ def _list(resource: Resource, request: Request) -> Response:
     archived = (request.arg("archived") or "false").lower() == "true"
     entries = resource.select(
         ("archived",) if archived else ("live",),
-        lambda e: bool(e.rec.get("archived", False)) == archived,
+        lambda e: (b'"archived":true' in e.blob) == archived,
     )
     start = 0
     after = request.arg("after")
@@ -175,7 +175,7 @@ def _list(resource: Resource, request: Request) -> Response:
             first_id = _decode_after(after)
         except ValueError:
             return error(400, f"Invalid after cursor: {after}", "VALIDATION_ERROR")
-        start = bisect.bisect_left(entries, first_id, key=lambda e: int(e.rec["id"]))
+        start = bisect.bisect_left(entries, first_id, key=lambda e: int(e.rid))
     page = entries[start : start + limit]
     props = _requested_properties(request.query.get("properties"))
     assoc = _requested_associations(request.query.get("associations"))
@@ -251,6 +251,8 @@ def _matches(rec: Record, flt: Record) -> bool:
 
 def _sort_key(name: str):  # type: ignore[no-untyped-def]
     def key(entry: Entry) -> tuple[int, Any]:
+        if name == "hs_lastmodifieddate":
+            return (1, entry.cursor or 0)
         value = _prop_value(entry.rec, name)
         if value is None:
             return (0, 0)
@@ -290,14 +292,14 @@ def _search(resource: Resource, request: Request) -> Response:
     sorts = query.get("sorts") or []
 
     def keep(entry: Entry) -> bool:
-        if entry.rec.get("archived"):
+        if b'"archived":true' in entry.blob:
             return False
         if not groups:
             return True
         return any(all(_matches(entry.rec, f) for f in g.get("filters") or []) for g in groups)
 
     def arrange(entries: list[Entry]) -> list[Entry]:
-        ordered = sorted(entries, key=lambda e: int(e.rec["id"]))
+        ordered = sorted(entries, key=lambda e: int(e.rid))
         for spec in reversed(sorts):
             if isinstance(spec, str):  # HubSpot also accepts "prop" / "-prop"
                 direction = "DESCENDING" if spec.startswith("-") else "ASCENDING"

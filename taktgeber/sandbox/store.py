@@ -1,13 +1,19 @@
 """The in-memory world: one `Resource` per API collection, records kept sorted and
-pre-serialized so a page is a join of ready-made JSON bytes."""
+pre-serialized so a page is a join of ready-made JSON bytes.
+
+Large collections (more than `COMPACT_THRESHOLD` records, e.g. 1 M time entries) keep
+only the serialized bytes plus the few fields paging and incremental filters need (id,
+cursor, sort key, spent_date); the record dict is re-parsed on demand."""
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +23,7 @@ from taktgeber.sandbox.timefmt import any_to_ms
 
 Record = dict[str, Any]
 Transform = Callable[[Record], Record] | None
+COMPACT_THRESHOLD = 200_000
 
 HUBSPOT_RESOURCES = ("companies", "deals", "line_items", "products")
 HARVEST_RESOURCES = (
@@ -59,12 +66,12 @@ def dumps(value: Any) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class ResourceSpec:
-    """How one collection is keyed, ordered and made incremental."""
+    """How one collection is keyed, ordered (ascending `sort_key`) and made incremental."""
 
     id_of: Callable[[Record], Any]
     cursor_of: Callable[[Record], int | None]
-    sort_key: Callable[[Record], Any]
-    descending: bool = False
+    sort_key: Callable[[Record, int], tuple[Any, ...]]  # (record, insertion seq) → key
+    number_of: Callable[[Record], Any] = lambda r: None  # Xero document number
 
 
 def _hubspot_cursor(rec: Record) -> int | None:
@@ -76,79 +83,93 @@ def _field_cursor(field: str) -> Callable[[Record], int | None]:
     return lambda rec: any_to_ms(rec.get(field))
 
 
+def _day_number(value: Any) -> int:
+    """`2026-09-02` → 20260902 (0 when missing), for a descending order by negation."""
+    text = str(value or "")[:10].replace("-", "")
+    return int(text) if text.isdigit() else 0
+
+
 def spec_for(system: str, name: str) -> ResourceSpec:
     if system == "hubspot":
-        return ResourceSpec(lambda r: str(r["id"]), _hubspot_cursor, lambda r: int(r["id"]))
+        return ResourceSpec(lambda r: str(r["id"]), _hubspot_cursor, lambda r, seq: (int(r["id"]),))
     if system == "harvest":
         # Harvest's documented order: time entries and expenses by spent_date, most recent
-        # first; everything else by creation, most recent first. Ties by id (descending).
-        field = "spent_date" if name in ("time_entries", "expenses") else "created_at"
-        return ResourceSpec(
-            lambda r: int(r["id"]),
-            _field_cursor("updated_at"),
-            lambda r, f=field: (str(r.get(f) or ""), int(r["id"])),
-            descending=True,
-        )
+        # first; everything else by creation, most recent first. Ties: higher id first.
+        if name in ("time_entries", "expenses"):
+            key = lambda r, seq: (-_day_number(r.get("spent_date")), -int(r["id"]))
+        else:
+            key = lambda r, seq: (-(any_to_ms(r.get("created_at")) or 0), -int(r["id"]))
+        return ResourceSpec(lambda r: int(r["id"]), _field_cursor("updated_at"), key)
     id_field = XERO_ID_FIELD[name]
     if name == "Journals":
         return ResourceSpec(
             lambda r: r["JournalID"],
             _field_cursor("CreatedDateUTC"),
-            lambda r: int(r["JournalNumber"]),
+            lambda r, seq: (int(r["JournalNumber"]),),
         )
     cursor = (lambda r: None) if name == "TaxRates" else _field_cursor("UpdatedDateUTC")
+    number_field = {"Invoices": "InvoiceNumber", "CreditNotes": "CreditNoteNumber"}.get(name, "")
     # Other Xero collections keep the fixture's order; new records are appended.
-    return ResourceSpec(lambda r, f=id_field: r[f], cursor, lambda r: 0)
+    return ResourceSpec(
+        lambda r, f=id_field: r[f],
+        cursor,
+        lambda r, seq: (seq,),
+        lambda r, f=number_field: r.get(f) if f else None,
+    )
 
 
 class Entry:
-    """One record with its serialized form and cursor (ms)."""
+    """One record: its JSON bytes, cursor (ms), sort key, and (unless compact) the dict."""
 
-    __slots__ = ("alt", "blob", "cursor", "rec", "seq")
+    __slots__ = ("_rec", "alt", "blob", "cursor", "day", "key", "number", "rid", "seq")
 
-    def __init__(self, rec: Record, spec: ResourceSpec, seq: int, transform: Transform) -> None:
-        self.rec = rec
+    def __init__(self, rec: Record, spec: ResourceSpec, seq: int, compact: bool) -> None:
         self.seq = seq
-        self.refresh(spec, transform)
+        self.set(rec, spec, compact)
 
-    def refresh(self, spec: ResourceSpec, transform: Transform) -> None:
-        """Re-serialize after a change. `transform` (schema drift) alters only what is
-        served, never the stored record."""
-        self.blob = dumps(self.rec if transform is None else transform(self.rec))
-        self.cursor = spec.cursor_of(self.rec)
+    def set(self, rec: Record, spec: ResourceSpec, compact: bool) -> None:
+        self.blob: bytes = orjson.dumps(rec)
+        self.rid: Any = spec.id_of(rec)
+        self.cursor: int | None = spec.cursor_of(rec)
+        self.key: tuple[Any, ...] = spec.sort_key(rec, self.seq)
+        self.day: str | None = rec.get("spent_date")
+        self.number: Any = spec.number_of(rec)
         self.alt: bytes | None = None  # a cached variant (e.g. an invoice without LineItems)
+        self._rec: Record | None = None if compact else rec
+
+    @property
+    def rec(self) -> Record:
+        return self._rec if self._rec is not None else orjson.loads(self.blob)
 
 
 class Resource:
     """A sorted collection. Mutations go through `upsert` and bump `version`."""
 
-    def __init__(self, system: str, name: str, records: Iterable[Record]) -> None:
+    def __init__(self, system: str, name: str, records: list[Record]) -> None:
         self.system = system
         self.name = name
         self.spec = spec_for(system, name)
         self.transform: Transform = None
+        self.compact = len(records) > COMPACT_THRESHOLD
         self._seq = 0
         self.by_id: dict[Any, Entry] = {}
+        self.property_names: set[str] = set()
         entries = []
-        for rec in records:
-            entry = Entry(rec, self.spec, self._next_seq(), None)
+        for position, rec in enumerate(records):
+            records[position] = None  # type: ignore[call-overload]  # free as we go
+            entry = Entry(rec, self.spec, self._next_seq(), self.compact)
             entries.append(entry)
-            self.by_id[self.spec.id_of(rec)] = entry
-        self.entries: list[Entry] = self._sorted(entries)
+            self.by_id[entry.rid] = entry
+            if system == "hubspot":
+                self.property_names.update((rec.get("properties") or {}).keys())
+        entries.sort(key=attrgetter("key"))
+        self.entries: list[Entry] = entries
         self.version = 0
         self._cache: OrderedDict[tuple[Any, ...], list[Entry]] = OrderedDict()
-        self.property_names: set[str] = set()
-        if system == "hubspot":
-            for entry in self.entries:
-                self.property_names.update((entry.rec.get("properties") or {}).keys())
 
     def _next_seq(self) -> int:
         self._seq += 1
         return self._seq
-
-    def _sorted(self, entries: list[Entry]) -> list[Entry]:
-        key = self.spec.sort_key
-        return sorted(entries, key=lambda e: (key(e.rec), e.seq), reverse=self.spec.descending)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -158,38 +179,61 @@ class Resource:
         return None if entry is None else entry.rec
 
     def upsert(self, records: Iterable[Record]) -> None:
-        """Insert new records or replace/refresh changed ones (same id), then re-sort."""
-        new: list[Entry] = []
+        """Insert new records or replace changed ones (same id), keeping the order."""
+        added: list[Entry] = []
+        rekeyed: list[Entry] = []
         for rec in records:
             rid = self.spec.id_of(rec)
             entry = self.by_id.get(rid)
             if entry is None:
-                entry = Entry(rec, self.spec, self._next_seq(), self.transform)
+                entry = Entry(rec, self.spec, self._next_seq(), self.compact)
                 self.by_id[rid] = entry
-                new.append(entry)
+                added.append(entry)
             else:
-                entry.rec = rec
-                entry.refresh(self.spec, self.transform)
-        if self.system == "hubspot":
-            for entry in new:
-                self.property_names.update((entry.rec.get("properties") or {}).keys())
-        self.entries = self._sorted(self.entries + new)  # copy-on-write: readers keep theirs
+                old_key = entry.key
+                entry.set(rec, self.spec, self.compact)
+                if entry.key != old_key:
+                    rekeyed.append(entry)
+            if self.system == "hubspot":
+                self.property_names.update((rec.get("properties") or {}).keys())
+        if added or rekeyed:
+            self.entries = self._reordered(added, rekeyed)
         self.version += 1
         self._cache.clear()
 
+    def _reordered(self, added: list[Entry], rekeyed: list[Entry]) -> list[Entry]:
+        """A new sorted list (copy-on-write: a reader keeps the list it holds)."""
+        by_key = attrgetter("key")
+        if len(added) + len(rekeyed) > max(64, len(self.entries) // 20):
+            entries = [*self.entries, *added]
+            entries.sort(key=by_key)
+            return entries
+        if rekeyed:
+            out = {id(e) for e in rekeyed}
+            entries = [e for e in self.entries if id(e) not in out]
+        else:
+            entries = list(self.entries)
+        for entry in (*rekeyed, *added):
+            bisect.insort_right(entries, entry, key=by_key)
+        return entries
+
     def set_transform(self, transform: Transform) -> None:
         """Serve every record through `transform` from now on (None: as stored)."""
-        if transform is None and self.transform is None:
-            return
         self.transform = transform
         for entry in self.entries:
-            entry.refresh(self.spec, transform)
+            entry.alt = None
         self.version += 1
         self._cache.clear()
 
     def shaped(self, rec: Record) -> Record:
         """A record as served (with any drift applied)."""
         return rec if self.transform is None else self.transform(rec)
+
+    def served(self, entry: Entry) -> bytes:
+        """The bytes a page carries for `entry` (drift applied at serving time)."""
+        if self.transform is None:
+            return entry.blob
+        return orjson.dumps(self.transform(entry.rec))
 
     def select(
         self,
@@ -232,10 +276,11 @@ class World:
         for system, names in SYSTEMS.items():
             for name in names:
                 path = folder / system / f"{name}.json"
-                records: list[Record] = orjson.loads(path.read_bytes()) if path.exists() else []
+                records = orjson.loads(path.read_bytes()) if path.exists() else []
                 if not isinstance(records, list):
                     raise TypeError(f"{path}: expected a JSON array of records")
                 resources[(system, name)] = Resource(system, name, records)
+                del records
         return cls(resources)
 
     def get(self, system: str, name: str) -> Resource:
@@ -246,6 +291,3 @@ class World:
         write or change is seen by any incremental cursor taken before it."""
         self._last_ms = max(int(time.time() * 1000), self._last_ms + 1)
         return self._last_ms
-
-    def bump_clock(self, ms: int) -> None:
-        self._last_ms = max(self._last_ms, ms)

@@ -119,12 +119,12 @@ def envelope(name: str, blobs: list[bytes], pagination: Record | None = None) ->
 def _single(resource: Resource, key: str) -> Response:
     entry = resource.by_id.get(key) or resource.by_id.get(key.lower())
     if entry is None and resource.name == "Invoices":
-        entry = next((e for e in resource.entries if e.rec.get("InvoiceNumber") == key), None)
+        entry = next((e for e in resource.entries if e.number == key), None)
     if entry is None and resource.name == "CreditNotes":
-        entry = next((e for e in resource.entries if e.rec.get("CreditNoteNumber") == key), None)
+        entry = next((e for e in resource.entries if e.number == key), None)
     if entry is None:
         return not_found()
-    return Response(200, envelope(resource.name, [entry.blob]))
+    return Response(200, envelope(resource.name, [resource.served(entry)]))
 
 
 def _without_line_items(resource: Resource, entry: Entry) -> bytes:
@@ -184,9 +184,9 @@ def _list(world: World, resource: Resource, request: Request) -> Response:
         except ValueError:
             return validation_error("offset must be an integer")
         key.append(("offset", offset))
-        tests.append(lambda e: int(e.rec["JournalNumber"]) > offset)
+        tests.append(lambda e: e.key[0] > offset)
         entries = resource.select(tuple(key), lambda e: all(t(e) for t in tests), arrange)
-        blobs = [e.blob for e in entries[:JOURNALS_PER_CALL]]
+        blobs = [resource.served(e) for e in entries[:JOURNALS_PER_CALL]]
         return Response(200, envelope(name, blobs), is_page=True)
 
     entries = resource.select(tuple(key), lambda e: all(t(e) for t in tests), arrange)
@@ -195,7 +195,7 @@ def _list(world: World, resource: Resource, request: Request) -> Response:
         blobs = (
             [_without_line_items(resource, e) for e in entries]
             if name == "Invoices"
-            else [e.blob for e in entries]
+            else [resource.served(e) for e in entries]
         )
         return Response(200, envelope(name, blobs), is_page=True)
     try:
@@ -211,5 +211,5 @@ def _list(world: World, resource: Resource, request: Request) -> Response:
         "pageCount": -(-len(entries) // size),
         "itemCount": len(entries),
     }
-    body = envelope(name, [e.blob for e in chunk], pagination)
+    body = envelope(name, [resource.served(e) for e in chunk], pagination)
     return Response(200, body, is_page=True)

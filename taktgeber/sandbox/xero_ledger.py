@@ -97,9 +97,7 @@ def find_contact(world: World, ref: Any) -> Record | None:
 def next_number(world: World, kind: DocKind, taken: set[str]) -> str:
     """`INV-0004` after the highest `INV-nnnn` so far (width kept, at least 4 digits)."""
     highest, width = 0, 4
-    numbers = [
-        str(e.rec.get(kind.number_field) or "") for e in world.get("xero", kind.collection).entries
-    ]
+    numbers = [str(e.number or "") for e in world.get("xero", kind.collection).entries]
     for number in [*numbers, *taken]:
         tail = number[len(kind.prefix) :]
         if number.startswith(kind.prefix) and tail.isdigit():
@@ -249,7 +247,7 @@ def post_journal(
     for position, journal_line in enumerate(lines):  # line ids follow from the journal's
         journal_line["JournalLineID"] = str(uuid.uuid5(uuid.UUID(journal_id), str(position)))
     journals = world.get("xero", "Journals")
-    number = max((int(e.rec["JournalNumber"]) for e in journals.entries), default=0) + 1
+    number = max((int(e.key[0]) for e in journals.entries), default=0) + 1
     now = world.now_ms()
     journal = {
         "JournalID": journal_id,
@@ -302,8 +300,7 @@ def build_document(
         others = [
             e.rec
             for e in world.get("xero", kind.collection).entries
-            if e.rec.get(kind.number_field) == number
-            and (existing is None or e.rec[kind.id_field] != existing[kind.id_field])
+            if e.number == number and (existing is None or e.rid != existing[kind.id_field])
         ]
         unique_scope = doc_type in ("ACCREC", "ACCRECCREDIT")
         if unique_scope and (number in taken or any(o.get("Type") == doc_type for o in others)):
