@@ -20,5 +20,5 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null
+$SUDO apt-get install -y -qq chromium fonts-liberation >/dev/null
 /usr/bin/chromium --version

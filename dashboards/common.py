@@ -9,8 +9,6 @@ import duckdb
 import queries
 import streamlit as st
 
-from taktgeber.publish import current_copy
-
 NOTHING_PUBLISHED = (
     "Nothing has been published yet. Run `taktgeber run` (load → build → push → publish), "
     "or `python -c 'from taktgeber.publish import publish; from taktgeber.config import "
@@ -21,14 +19,13 @@ NOTHING_PUBLISHED = (
 @contextmanager
 def published() -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to the current published copy; stops the page if none."""
-    path = current_copy()
-    if path is None:
-        st.info(NOTHING_PUBLISHED)
-        st.stop()
     try:
-        con = queries.connect(path)
+        con = queries.connect_current()
     except duckdb.Error as exc:
-        st.warning(f"The published copy {path.name} could not be opened ({exc}). Reload the page.")
+        st.warning(f"The published copy could not be opened ({exc}). Reload the page.")
+        st.stop()
+    if con is None:
+        st.info(NOTHING_PUBLISHED)
         st.stop()
     try:
         yield con

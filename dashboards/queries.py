@@ -15,6 +15,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from taktgeber.publish import current_copy
+
 OVERVIEW_KPIS = (
     "dso_countback",
     "time_to_invoice_median_days",
@@ -40,6 +42,26 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
             "lock_configuration": True,
         },
     )
+
+
+def connect_current(
+    published_dir: Path | None = None, attempts: int = 3
+) -> duckdb.DuckDBPyConnection | None:
+    """Open the copy the pointer names; None when nothing is published.
+
+    A copy can be pruned between reading the pointer and opening it (publishing keeps only
+    the newest few); then the pointer is read again.
+    """
+    for attempt in range(attempts):
+        path = current_copy(published_dir)
+        if path is None:
+            return None
+        try:
+            return connect(path)
+        except duckdb.Error:
+            if attempt == attempts - 1:
+                raise
+    return None
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> pl.DataFrame:

@@ -172,8 +172,8 @@ def _render(browser: DevTools, url: str, expected: list[str], timeout: float = 6
     while time.monotonic() < deadline:
         body = browser.text("document.body ? document.body.innerText : ''")
         busy = browser.text(
-            "String(document.querySelectorAll('[data-testid=\"stStatusWidget\"], "
-            "[data-testid^=\"stSkeleton\"], [data-testid=\"stAppSkeleton\"]').length)"
+            'String(document.querySelectorAll(\'[data-testid="stStatusWidget"], '
+            '[data-testid^="stSkeleton"], [data-testid="stAppSkeleton"]\').length)'
         )
         if all(text in body for text in expected) and busy == "0":
             time.sleep(0.5)  # let charts finish drawing before the screenshot
