@@ -28,7 +28,8 @@ customers as (
 ),
 
 budget_checks as (
-    select * from {{ ref('int_projects_budget_checked') }}
+    -- the over_budget_without_change_request rule, at as_of_date, in one place
+    select * from {{ ref('int_project_budgets_compared') }}
 ),
 
 billed_by_as_of as (

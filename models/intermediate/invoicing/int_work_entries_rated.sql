@@ -2,9 +2,8 @@
 
 {#- One row per Harvest time entry and expense with what drafts and KPIs need: value
     (hours × billable rate, or total cost), service type, currency (the project client's),
-    approval, the project's closed-won deal and customer, and the contracted rate — the
-    deal's rate line item for the service type, else the rate card row for the service
-    type, the client's currency and the spent date (DESIGN.md §6 rate_mismatch). -#}
+    approval, the project's closed-won deal and customer, and the contracted rate of a
+    billable time entry (from int_time_entries_rate_checked, DESIGN.md §6 rate_mismatch). -#}
 
 with
 
@@ -32,20 +31,13 @@ deal_companies as (
     select * from {{ ref('stg_hubspot__deal_company_associations') }}
 ),
 
-deal_line_items as (
-    select * from {{ ref('stg_hubspot__deal_line_item_associations') }}
-),
-
-line_items as (
-    select * from {{ ref('stg_hubspot__line_items') }}
-),
-
 service_catalogue as (
     select * from {{ ref('service_catalogue') }}
 ),
 
-rate_card as (
-    select * from {{ ref('rate_card') }}
+rate_checks as (
+    -- the rate_mismatch rule lives in one place: the contracted rate of every billable time entry
+    select * from {{ ref('int_time_entries_rate_checked') }}
 ),
 
 entries as (
@@ -102,22 +94,6 @@ project_deals as (
         on projects.project_code = deals.hubspot_deal_id
 ),
 
-deal_rates as (
-    -- a T&M deal's line items without billing_date are its rates: the first by id per service type
-    select
-        deals.hubspot_deal_id,
-        line_items.service_type,
-        arg_min(line_items.price, line_items.hubspot_line_item_id) as hourly_rate
-    from deals
-    inner join deal_line_items
-        on deal_line_items.deal_dlt_id = deals.dlt_id
-    inner join line_items
-        on deal_line_items.hubspot_line_item_id = line_items.hubspot_line_item_id
-    where line_items.billing_date is null
-        and line_items.service_type is not null
-    group by deals.hubspot_deal_id, line_items.service_type
-),
-
 services as (
     select
         service_catalogue.task_name,
@@ -148,22 +124,11 @@ typed as (
 contracted as (
     select
         typed.*,
-        coalesce(
-            deal_rates.hourly_rate,
-            (
-                select min(rate_card.hourly_rate)
-                from rate_card
-                where rate_card.service_type = typed.service_type
-                    and upper(rate_card.currency_code) = typed.currency_code
-                    and cast(rate_card.valid_from as date) <= typed.spent_date
-                    and (rate_card.valid_to is null or typed.spent_date <= cast(rate_card.valid_to as date))
-            )
-        ) as contracted_rate
+        rate_checks.contracted_rate
     from typed
-    left join deal_rates
-        on typed.hubspot_deal_id = deal_rates.hubspot_deal_id
-        and typed.service_type = deal_rates.service_type
-        and typed.work_item_kind = 'time'
+    left join rate_checks
+        on typed.work_item_kind = 'time'
+        and typed.harvest_id = rate_checks.harvest_time_entry_id
 ),
 
 final as (

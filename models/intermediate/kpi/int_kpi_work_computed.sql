@@ -42,7 +42,11 @@ billings as (
 ),
 
 budgets as (
-    select * from {{ ref('int_projects_budget_checked') }}
+    -- hourly projects of closed-won deals with a cost budget (over_budget rule)
+    select * from {{ ref('int_project_budgets_compared') }}
+    where not is_fixed_fee
+        and is_deal_won
+        and cost_budget is not null
 ),
 
 fx_rates as (
