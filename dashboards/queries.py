@@ -303,7 +303,7 @@ def record_ids_by_system(detail: dict[str, object]) -> dict[str, dict[str, objec
             out["taktgeber"][name] = value
             continue
         for system in SYSTEMS:
-            if name.startswith(f"{system}_") and name.endswith("_id"):
+            if name.startswith(f"{system}_") and name.endswith(("_id", "_ids")):
                 out[system][name] = value
     return out
 

@@ -115,6 +115,8 @@ with published() as con:
             column.caption("No record in this system.")
         for id_column, value in grouped[system].items():
             column.caption(f"{id_column} = {value}")
+            if id_column.endswith("_ids"):
+                continue
             record = queries.source_record(con, id_column, value)
             if record.is_empty():
                 column.caption("Record not in the published copy.")
