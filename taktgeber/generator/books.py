@@ -379,7 +379,7 @@ class Books:
         open_amount = total - credited
         discount = 0
         if company.payer == "punctual":
-            day = slot.date + timedelta(days=rng.randint(3, max(3, company.terms)))
+            day = slot.date + timedelta(days=rng.randint(max(3, company.terms // 2), company.terms))
         elif company.payer == "late":
             day = due + timedelta(days=rng.randint(1, 20))
         else:
