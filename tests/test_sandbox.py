@@ -1005,3 +1005,17 @@ def test_compact_collections_serve_the_same(
         assert {type(e["hours"]) for e in harvest(sb, "time_entries").json()["time_entries"]} == {
             str
         }
+
+
+def test_world_files_are_read_in_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from taktgeber.sandbox import store
+
+    monkeypatch.setattr(store, "CHUNK_BYTES", 64)
+    records = [{"id": i, "lines": [{"x": "},{"}, {"y": i}], "note": "}, {"} for i in range(50)]
+    for text in (json.dumps(records), json.dumps(records, indent=2)):
+        path = tmp_path / "records.json"
+        path.write_text(text)
+        assert list(store.read_records(path)) == records
+    path.write_text("{}")
+    with pytest.raises(TypeError):
+        list(store.read_records(path))

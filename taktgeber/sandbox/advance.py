@@ -34,7 +34,8 @@ def advance(world: World, seed: int, new: int = 5, changed: int = 5) -> Changes:
 
 
 def _pick(rng: random.Random, ids: list[Any], count: int) -> list[Any]:
-    return sorted(rng.sample(sorted(ids), min(count, len(ids))))
+    """`count` of `ids` (given in a deterministic order), returned sorted."""
+    return sorted(rng.sample(ids, min(count, len(ids))))
 
 
 def _time_entries(world: World, rng: random.Random, new: int, changed: int) -> dict[str, list[Any]]:

@@ -8,10 +8,11 @@ cursor, sort key, spent_date); the record dict is re-parsed on demand."""
 from __future__ import annotations
 
 import bisect
+import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -145,18 +146,21 @@ class Entry:
 class Resource:
     """A sorted collection. Mutations go through `upsert` and bump `version`."""
 
-    def __init__(self, system: str, name: str, records: list[Record]) -> None:
+    def __init__(self, system: str, name: str, records: Iterable[Record]) -> None:
         self.system = system
         self.name = name
         self.spec = spec_for(system, name)
         self.transform: Transform = None
-        self.compact = len(records) > COMPACT_THRESHOLD
+        self.compact = False
         self._seq = 0
         self.by_id: dict[Any, Entry] = {}
         self.property_names: set[str] = set()
         entries = []
-        for position, rec in enumerate(records):
-            records[position] = None  # type: ignore[call-overload]  # free as we go
+        for rec in records:
+            if not self.compact and len(entries) >= COMPACT_THRESHOLD:
+                self.compact = True  # from here on keep bytes only, and drop earlier dicts
+                for entry in entries:
+                    entry._rec = None
             entry = Entry(rec, self.spec, self._next_seq(), self.compact)
             entries.append(entry)
             self.by_id[entry.rid] = entry
@@ -261,6 +265,39 @@ class Resource:
         return max((e.cursor for e in self.entries if e.cursor is not None), default=0)
 
 
+_BOUNDARY = re.compile(rb"\}\s*,\s*\{")
+CHUNK_BYTES = 16 * 1024 * 1024
+
+
+def read_records(path: Path) -> Iterator[Record]:
+    """The records of a JSON array file, parsed in chunks of about CHUNK_BYTES so a 1 GB
+    file never exists as one list of dicts. A chunk ends at a `},{` candidate; if that
+    was not between two top-level records (it sat in a nested list or a string), the
+    chunk does not parse and is extended to the next candidate."""
+    data = path.read_bytes()
+    start = len(data) - len(data.lstrip())
+    end = len(data.rstrip())
+    if data[start : start + 1] != b"[" or data[end - 1 : end] != b"]":
+        raise TypeError(f"{path}: expected a JSON array of records")
+    pos, end = start + 1, end - 1
+    target = pos + CHUNK_BYTES
+    while True:
+        match = _BOUNDARY.search(data, target, end) if target < end else None
+        stop = match.start() + 1 if match else end
+        try:
+            records = orjson.loads(b"[" + data[pos:stop] + b"]")
+        except orjson.JSONDecodeError:
+            if match is None:
+                raise
+            target = match.end()
+            continue
+        yield from records
+        if match is None:
+            return
+        pos = match.end() - 1
+        target = pos + CHUNK_BYTES
+
+
 class World:
     """All resources of the three systems plus the sandbox clock."""
 
@@ -276,11 +313,8 @@ class World:
         for system, names in SYSTEMS.items():
             for name in names:
                 path = folder / system / f"{name}.json"
-                records = orjson.loads(path.read_bytes()) if path.exists() else []
-                if not isinstance(records, list):
-                    raise TypeError(f"{path}: expected a JSON array of records")
+                records = read_records(path) if path.exists() else iter(())
                 resources[(system, name)] = Resource(system, name, records)
-                del records
         return cls(resources)
 
     def get(self, system: str, name: str) -> Resource:
