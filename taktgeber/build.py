@@ -7,6 +7,7 @@ runs ``dbt build`` in-process and reports every failed model or test in plain wo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -25,7 +26,7 @@ from taktgeber.money import to_decimal
 
 PROJECT_DIR = REPO_ROOT
 DEFAULT_SEEDS_DIR = REPO_ROOT / "seeds"
-BUILD_SEEDS_DIR = REPO_ROOT / "target" / "build_seeds"
+BUILD_ROOT = REPO_ROOT / "target"
 
 PUSH_LEDGER_DDL = """
 create schema if not exists raw_taktgeber;
@@ -98,8 +99,14 @@ def build(
     world: Path | None = None,
     as_of: date | None = None,
     warehouse: Path | None = None,
+    *,
+    unit_tests: bool = False,
 ) -> BuildResult:
-    """Seed and build the warehouse; return what failed and the open findings per check."""
+    """Seed and build the warehouse; return what failed and the open findings per check.
+
+    dbt's unit tests (fixed inputs → expected rows, no warehouse data involved) are for
+    development and CI; pass ``unit_tests=True`` to run them in the build as well.
+    """
     started = time.monotonic()
     as_of = as_of or datetime.now(UTC).date()
     warehouse = (warehouse or warehouse_path()).resolve()
@@ -107,16 +114,12 @@ def build(
 
     ledger_file = world / "taktgeber" / "push_ledger.json" if world else None
     import_push_ledger(warehouse, ledger_file if ledger_file and ledger_file.exists() else None)
-    seeds_dir = prepare_seeds(world / "seeds" if world else None)
+    seeds_dir = prepare_seeds(world / "seeds" if world else None, build_dirs(warehouse)[1])
 
-    env = {
-        "TAKTGEBER_WAREHOUSE": str(warehouse),
-        "TAKTGEBER_SEED_PATH": str(seeds_dir.relative_to(PROJECT_DIR)),
-    }
-    with _environment(env):
-        failures, warnings, passed = _run_dbt(
-            ["build", "--vars", json.dumps({"as_of_date": as_of.isoformat()})]
-        )
+    args = ["build", "--vars", json.dumps({"as_of_date": as_of.isoformat()})]
+    if not unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
+    failures, warnings, passed = run_dbt(args, warehouse, seeds_dir)
 
     result = BuildResult(
         ok=not failures,
@@ -234,18 +237,52 @@ def import_push_ledger(warehouse: Path, ledger_file: Path | None) -> int:
         con.close()
 
 
-def prepare_seeds(world_seeds: Path | None) -> Path:
-    """The seed folder dbt reads: the repo's seeds, each CSV replaced by the world's own."""
-    if BUILD_SEEDS_DIR.exists():
-        shutil.rmtree(BUILD_SEEDS_DIR)
-    BUILD_SEEDS_DIR.mkdir(parents=True)
+def build_dirs(warehouse: Path) -> tuple[Path, Path]:
+    """dbt's target folder and seed folder for one warehouse file, so builds of different
+    warehouses (parallel test sessions, several worlds) never share compiled state."""
+    key = hashlib.sha1(str(warehouse.resolve()).encode("utf-8")).hexdigest()[:10]
+    target = BUILD_ROOT / f"build-{key}"
+    return target, target / "seeds"
+
+
+def prepare_seeds(world_seeds: Path | None, destination: Path) -> Path:
+    """The seed folder dbt reads: the repo's seeds, each CSV replaced by the world's own.
+    Files are only rewritten when their content changed (keeps dbt's partial parse)."""
+    destination.mkdir(parents=True, exist_ok=True)
+    wanted: dict[str, Path] = {}
     for source in (DEFAULT_SEEDS_DIR, world_seeds):
         if source is None or not source.is_dir():
             continue
         for path in sorted(source.iterdir()):
             if path.suffix in {".csv", ".yml"}:
-                shutil.copy2(path, BUILD_SEEDS_DIR / path.name)
-    return BUILD_SEEDS_DIR
+                wanted[path.name] = path
+    for existing in destination.iterdir():
+        if existing.name not in wanted:
+            existing.unlink()
+    for name, path in wanted.items():
+        target = destination / name
+        if not target.exists() or target.read_bytes() != path.read_bytes():
+            shutil.copyfile(path, target)
+    return destination
+
+
+def run_dbt(
+    args: list[str], warehouse: Path, seeds_dir: Path | None = None
+) -> tuple[list[Failure], list[Failure], int]:
+    """Run one dbt command in-process against ``warehouse``: (failures, warnings, passed).
+    Without ``seeds_dir``, the seeds of the warehouse's last build (else the repo's)."""
+    warehouse = warehouse.resolve()
+    target, default_seeds = build_dirs(warehouse)
+    if seeds_dir is None:
+        seeds_dir = default_seeds if default_seeds.is_dir() else prepare_seeds(None, default_seeds)
+    env = {
+        "TAKTGEBER_WAREHOUSE": str(warehouse),
+        "TAKTGEBER_SEED_PATH": str(seeds_dir.relative_to(PROJECT_DIR)),
+        "TAKTGEBER_DBT_TARGET_PATH": str(target.relative_to(PROJECT_DIR)),
+        "DBT_LOG_PATH": str(target / "logs"),
+    }
+    with _environment(env):
+        return _run_dbt(args)
 
 
 def _run_dbt(args: list[str]) -> tuple[list[Failure], list[Failure], int]:
