@@ -14,10 +14,17 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from taktgeber.keys import draft_key
 from taktgeber.push import cli_main, export_ledger, import_ledger, push
 from taktgeber.push.command import run_lock
 from taktgeber.push.job import PushSettings
-from taktgeber.push.synthetic import contacts_from_fixture, write_drafts, write_passing_build
+from taktgeber.push.synthetic import (
+    DRAFT_COLUMNS,
+    LINE_COLUMNS,
+    contacts_from_fixture,
+    write_drafts,
+    write_passing_build,
+)
 from taktgeber.push.xero import Backoff
 from taktgeber.sandbox import Sandbox
 
@@ -367,3 +374,56 @@ def test_runs_never_overlap_and_schedule_repeats(sandbox, env, capsys):
         env["warehouse"], "select confirmed, already_confirmed from raw_taktgeber.push_runs "
         "order by started_at",
     ) == [(2, 0), (0, 2)]  # fmt: skip
+
+
+def test_credit_note_waits_for_its_invoice_then_is_created_and_allocated_once(sandbox, env):
+    contacts = contacts_from_fixture(TINY)
+    keys = write_drafts(env["warehouse"], 2, contacts)
+    credit_key, waiting_key = draft_key(["credit-1"]), draft_key(["credit-2"])
+    con = duckdb.connect(str(env["warehouse"]))
+    try:
+        con.execute(
+            f"create table main_marts.fct_credit_note_drafts ({DRAFT_COLUMNS}, "
+            "original_draft_key varchar, original_invoice_number varchar)"
+        )
+        con.execute(f"create table main_marts.fct_credit_note_draft_lines ({LINE_COLUMNS})")
+        for key, original in ((credit_key, keys[0]), (waiting_key, "TG-000000000000")):
+            con.execute(
+                "insert into main_marts.fct_credit_note_drafts values (?, ?, ?, null, 'EUR', "
+                "'2026-01', '2026-03-02', 'O', 'EXEMPTOUTPUT', 100.00, 0.00, 100.00, 1, null, "
+                "[], 'ready', [], ?, null)",
+                [key, contacts[0].company_id, contacts[0].contact_id, original],
+            )
+            con.execute(
+                "insert into main_marts.fct_credit_note_draft_lines values (?, 1, 'time', "
+                "'Hours cut', 1, 100.00, 100.00, '8400', null, null, null, null, null)",
+                [key],
+            )
+    finally:
+        con.close()
+
+    run = push(env["warehouse"], sandbox.base_url, settings=env["settings"])
+    invoices = {i["Reference"]: i for i in sandbox.records("xero", "Invoices")}
+    notes = [n for n in sandbox.records("xero", "CreditNotes") if n["Reference"] == credit_key]
+    assert len(notes) == 1
+    assert [(a["Invoice"]["InvoiceID"], a["Amount"]) for a in notes[0]["Allocations"]] == [
+        (invoices[keys[0]]["InvoiceID"], 100.0)
+    ]
+    assert invoices[keys[0]]["AmountCredited"] == 100.0
+    assert sorted(run.confirmed) == sorted([*keys, credit_key])
+    assert list(run.waiting) == [waiting_key]
+    assert rows(
+        env["warehouse"],
+        "select state from raw_taktgeber.push_ledger_events where draft_key = ? order by event_seq",
+        [credit_key],
+    ) == [("pending",), ("confirmed",), ("allocated",)]
+    assert rows(
+        env["warehouse"],
+        "select status, xero_invoice_id from raw_taktgeber.push_ledger where draft_key = ?",
+        [credit_key],
+    ) == [("succeeded", notes[0]["CreditNoteID"])]
+
+    again = push(env["warehouse"], sandbox.base_url, settings=env["settings"])
+    assert (again.confirmed, again.already_confirmed) == ([], 3)
+    notes = [n for n in sandbox.records("xero", "CreditNotes") if n["Reference"] == credit_key]
+    assert len(notes[0]["Allocations"]) == 1

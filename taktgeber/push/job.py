@@ -32,7 +32,8 @@ from typing import Any
 import duckdb
 
 from taktgeber.config import sandbox_base_url, warehouse_path
-from taktgeber.push.drafts import Draft, read_drafts
+from taktgeber.push.credit_notes import push_credit_notes
+from taktgeber.push.drafts import Draft, read_credit_note_drafts, read_drafts
 from taktgeber.push.dry_run import DryRunReport, dry_run_report
 from taktgeber.push.gate import DEFAULT_MAX_SOURCE_AGE, GateResult, check_gate
 from taktgeber.push.ledger import (
@@ -46,7 +47,13 @@ from taktgeber.push.ledger import (
     LedgerState,
     utcnow,
 )
-from taktgeber.push.payload import content_hash, idempotency_key, invoice_element, request_hash
+from taktgeber.push.payload import (
+    content_hash,
+    credit_note_element,
+    idempotency_key,
+    invoice_element,
+    request_hash,
+)
 from taktgeber.push.xero import Backoff, CallLimiter, XeroAnswer, XeroClient, XeroError
 
 INVOICE_STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED")
@@ -77,6 +84,7 @@ class PushRun:
     still_dead_lettered: dict[str, str] = field(default_factory=dict)  # unchanged since
     refused: dict[str, str] = field(default_factory=dict)  # draft key → why
     unconfirmed: dict[str, str] = field(default_factory=dict)  # draft key → last error
+    waiting: dict[str, str] = field(default_factory=dict)  # credit notes without invoice
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     calls: int = 0
@@ -130,6 +138,7 @@ class PushRun:
         lines += [f"  dead-lettered {k}: {v}" for k, v in sorted(self.dead_lettered.items())]
         lines += [f"  refused {k}: {v}" for k, v in sorted(self.refused.items())]
         lines += [f"  unconfirmed {k}: {v}" for k, v in sorted(self.unconfirmed.items())]
+        lines += [f"  waiting {k}: {v}" for k, v in sorted(self.waiting.items())]
         lines += [f"  warning: {w}" for w in self.warnings]
         lines += [f"  error: {e}" for e in self.errors]
         return "\n".join(lines)
@@ -157,6 +166,20 @@ class PushRun:
             "gate_reasons": "; ".join(self.gate.reasons) or None,
             "summary": self.summary(),
         }
+
+
+@dataclass(frozen=True)
+class DocSpec:
+    """How one kind of document is sent: its collection, id and number fields, payload."""
+
+    collection: str
+    id_field: str
+    number_field: str
+    element: Callable[[Draft, str], dict[str, Any]]
+
+
+INVOICES = DocSpec("Invoices", "InvoiceID", "InvoiceNumber", invoice_element)
+CREDIT_NOTES = DocSpec("CreditNotes", "CreditNoteID", "CreditNoteNumber", credit_note_element)
 
 
 @dataclass(frozen=True)
@@ -207,7 +230,12 @@ class _Pusher:
             **kwargs,
         )
 
-    def confirm_found(self, drafts: Sequence[Draft], found: dict[str, dict[str, Any]]) -> None:
+    def confirm_found(
+        self,
+        drafts: Sequence[Draft],
+        found: dict[str, dict[str, Any]],
+        spec: DocSpec = INVOICES,
+    ) -> None:
         events = []
         for draft in drafts:
             invoice = found[draft.draft_key]
@@ -216,8 +244,8 @@ class _Pusher:
                     draft,
                     CONFIRMED,
                     response={"found_by_reference": _invoice_summary(invoice)},
-                    xero_invoice_id=invoice.get("InvoiceID"),
-                    xero_invoice_number=invoice.get("InvoiceNumber"),
+                    xero_invoice_id=invoice.get(spec.id_field),
+                    xero_invoice_number=invoice.get(spec.number_field),
                 )
             )
         self.ledger.append(events)
@@ -225,7 +253,9 @@ class _Pusher:
             self.run.found_by_lookup.extend(d.draft_key for d in drafts)
 
     # -- one batch ------------------------------------------------------------------
-    def push_batch(self, batch: Sequence[Draft], look_up_first: bool) -> None:
+    def push_batch(
+        self, batch: Sequence[Draft], look_up_first: bool, spec: DocSpec = INVOICES
+    ) -> None:
         remaining = list(batch)
         uncertain = look_up_first
         tries = 0
@@ -233,10 +263,12 @@ class _Pusher:
         try:
             while remaining:
                 if uncertain and self.settings.dedup:
-                    found = self.client.find_by_references(d.draft_key for d in remaining)
+                    found = self.client.find_by_references(
+                        (d.draft_key for d in remaining), collection=spec.collection
+                    )
                     hits = [d for d in remaining if d.draft_key in found]
                     if hits:
-                        self.confirm_found(hits, found)
+                        self.confirm_found(hits, found, spec)
                     remaining = [d for d in remaining if d.draft_key not in found]
                     uncertain = False
                     if not remaining:
@@ -244,7 +276,7 @@ class _Pusher:
                 if tries >= self.settings.backoff.max_attempts:
                     break
                 tries += 1
-                remaining, uncertain, last_error = self._send(remaining, tries)
+                remaining, uncertain, last_error = self._send(remaining, tries, spec)
         except XeroError as exc:
             last_error = str(exc)
         with self._lock:
@@ -253,9 +285,11 @@ class _Pusher:
                     f"{last_error or 'not confirmed'}; the next run looks it up by Reference"
                 )
 
-    def _send(self, drafts: list[Draft], tries: int) -> tuple[list[Draft], bool, str]:
+    def _send(
+        self, drafts: list[Draft], tries: int, spec: DocSpec
+    ) -> tuple[list[Draft], bool, str]:
         """One PUT. Returns (drafts still to do, whether to look them up, last error)."""
-        elements = [invoice_element(d, self.run.invoice_status) for d in drafts]
+        elements = [spec.element(d, self.run.invoice_status) for d in drafts]
         hashes = [request_hash(e) for e in elements]
         key = (
             idempotency_key([(d.draft_key, h) for d, h in zip(drafts, hashes, strict=True)])
@@ -270,11 +304,15 @@ class _Pusher:
                 for d, h in zip(drafts, hashes, strict=True)
             ]
         )
-        answer = self.client.put_invoices(elements, key)
+        answer = self.client.put_batch(spec.collection, elements, key)
         with self._lock:
             self.run.calls += 1
-        if answer.status == 200 and isinstance(answer.body, dict) and "Invoices" in answer.body:
-            return self._settle(drafts, hashes, key, answer), False, ""
+        if (
+            answer.status == 200
+            and isinstance(answer.body, dict)
+            and spec.collection in answer.body
+        ):
+            return self._settle(drafts, hashes, key, answer, spec), False, ""
         error = _describe(answer)
         if answer.status == 429:
             wait = answer.retry_after or self.settings.backoff.delay(tries, self.rng)
@@ -289,7 +327,7 @@ class _Pusher:
         if answer.status == 400 and isinstance(answer.body, dict) and answer.body.get("Elements"):
             # summarizeErrors was not honoured: nothing was created; dead-letter the
             # elements Xero names, send the rest again.
-            return self._settle(drafts, hashes, key, answer), False, ""
+            return self._settle(drafts, hashes, key, answer, spec), False, ""
         # Outcome unknown (dropped connection, timeout, 5xx) or an unexpected refusal:
         # record `sent`, then look up by Reference before any re-send.
         self.ledger.append(
@@ -304,10 +342,15 @@ class _Pusher:
         return drafts, True, error
 
     def _settle(
-        self, drafts: list[Draft], hashes: list[str], key: str | None, answer: XeroAnswer
+        self,
+        drafts: list[Draft],
+        hashes: list[str],
+        key: str | None,
+        answer: XeroAnswer,
+        spec: DocSpec,
     ) -> list[Draft]:
         body = answer.body if isinstance(answer.body, dict) else {}
-        results = body.get("Invoices") or body.get("Elements") or []
+        results = body.get(spec.collection) or body.get("Elements") or []
         by_reference = {r.get("Reference"): r for r in results if isinstance(r, dict)}
         events: list[Event] = []
         left: list[Draft] = []
@@ -324,7 +367,7 @@ class _Pusher:
                 left.append(draft)
                 continue
             messages = [str(e.get("Message")) for e in result.get("ValidationErrors") or [] if e]
-            invoice_id = result.get("InvoiceID")
+            invoice_id = result.get(spec.id_field)
             failed = result.get("StatusAttributeString") == "ERROR" or messages
             if failed and not (invoice_id and result.get("StatusAttributeString") != "ERROR"):
                 if answer.status == 400 and not messages:
@@ -364,7 +407,7 @@ class _Pusher:
                     http_status=answer.status,
                     response=_invoice_summary(result),
                     xero_invoice_id=invoice_id,
-                    xero_invoice_number=result.get("InvoiceNumber"),
+                    xero_invoice_number=result.get(spec.number_field),
                 )
             )
         self.ledger.append(events)
@@ -387,6 +430,9 @@ def _invoice_summary(invoice: dict[str, Any]) -> dict[str, Any]:
         "TotalTax",
         "Total",
         "CurrencyCode",
+        "CreditNoteID",
+        "CreditNoteNumber",
+        "RemainingCredit",
     )
     return {k: invoice[k] for k in keep if k in invoice}
 
@@ -476,6 +522,7 @@ def push(
     ledger = Ledger(warehouse)
     with ledger.connect() as con:
         drafts = read_drafts(con)
+        credit_notes = read_credit_note_drafts(con)
     states = ledger.states()
     run.gate = check_gate(warehouse, settings.target_dir, settings.max_source_age)
     to_send, to_look_up, refusals = _classify(drafts, states, run)
@@ -515,6 +562,7 @@ def push(
     try:
         with ledger.hold():
             _run_work(pusher, client, other_lookups, work, settings)
+            push_credit_notes(pusher, credit_notes)
     except (XeroError, duckdb.Error, OSError) as exc:
         run.errors.append(str(exc))
     run.calls = limiter.calls

@@ -38,6 +38,8 @@ EVENT_LINES = f"{SCHEMA}.push_ledger_event_lines"
 RUNS = f"{SCHEMA}.push_runs"
 
 # Lifecycle states; `refused` is recorded but never replaces a lifecycle state.
+# Credit notes go one step further: confirmed (created) → allocated (to their invoice).
+ALLOCATED = "allocated"
 PENDING, SENT, CONFIRMED, DEAD_LETTERED, REFUSED = (
     "pending",
     "sent",
@@ -179,7 +181,7 @@ per_draft as (
     select
         draft_key,
         max(attempt) as attempts,
-        max(case when state = '{CONFIRMED}' then event_at end) as pushed_at,
+        min(case when state = '{CONFIRMED}' then event_at end) as pushed_at,
         arg_max(xero_invoice_id, event_seq) filter (where xero_invoice_id is not null)
             as xero_invoice_id,
         arg_max(xero_invoice_number, event_seq) filter (where xero_invoice_number is not null)
@@ -201,8 +203,9 @@ final as (
         latest.document_type,
         latest.reference,
         per_draft.idempotency_key,
-        case latest.state
-            when '{CONFIRMED}' then 'succeeded' else latest.state
+        case
+            when latest.state in ('{CONFIRMED}', '{ALLOCATED}') then 'succeeded'
+            else latest.state
         end as status,
         per_draft.attempts,
         per_draft.pushed_at,

@@ -211,6 +211,18 @@ class XeroClient:
             f"GET {path} {params or ''} failed: HTTP {last.status} {last.error or last.body!r}"
         )
 
+    def put_batch(
+        self, collection: str, elements: list[dict[str, Any]], idempotency_key: str | None
+    ) -> XeroAnswer:
+        """PUT a batch of Invoices or CreditNotes with per-element errors."""
+        return self.call(
+            "PUT",
+            f"/{collection}",
+            params={"summarizeErrors": "false", "unitdp": "4"},
+            body={collection: elements},
+            idempotency_key=idempotency_key,
+        )
+
     def put_invoices(
         self, elements: list[dict[str, Any]], idempotency_key: str | None
     ) -> XeroAnswer:
