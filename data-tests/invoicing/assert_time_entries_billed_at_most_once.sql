@@ -1,0 +1,87 @@
+-- Each time entry is billed at most once net of credit notes: its draft lines + the live
+-- invoices billing it that are not fully credited − the credit-note drafts crediting it
+-- must not exceed 1. Checked for every entry the warehouse drafts or credits; double
+-- billing that already exists in Xero alone is the double_billed_work finding's job.
+
+with
+
+draft_lines as (
+    select * from {{ ref('fct_invoice_draft_lines') }}
+),
+
+credit_lines as (
+    select * from {{ ref('fct_credit_note_draft_lines') }}
+),
+
+billings as (
+    select * from {{ ref('int_invoice_billings_linked') }}
+),
+
+invoices as (
+    select * from {{ ref('stg_xero__invoices') }}
+),
+
+settlements as (
+    select * from {{ ref('int_invoice_settlements_unioned') }}
+),
+
+drafted as (
+    select
+        unnest(draft_lines.harvest_time_entry_ids) as harvest_time_entry_id,
+        1 as billings
+    from draft_lines
+),
+
+credited as (
+    select
+        unnest(credit_lines.harvest_time_entry_ids) as harvest_time_entry_id,
+        -1 as billings
+    from credit_lines
+),
+
+credit_totals as (
+    select
+        settlements.xero_invoice_id,
+        sum(settlements.amount) as credited_amount
+    from settlements
+    where settlements.settlement_kind = 'credit_allocation'
+    group by settlements.xero_invoice_id
+),
+
+invoiced as (
+    select
+        cast(billings.source_id as bigint) as harvest_time_entry_id,
+        1 as billings
+    from billings
+    inner join invoices
+        on billings.xero_invoice_id = invoices.xero_invoice_id
+    left join credit_totals
+        on billings.xero_invoice_id = credit_totals.xero_invoice_id
+    where billings.work_item_kind = 'time'
+        and coalesce(credit_totals.credited_amount, 0) < invoices.total
+),
+
+touched as (
+    select harvest_time_entry_id from drafted
+    union
+    select harvest_time_entry_id from credited
+),
+
+final as (
+    select
+        touched.harvest_time_entry_id,
+        sum(counted.billings) as net_billings
+    from touched
+    inner join (
+        select * from drafted
+        union all
+        select * from credited
+        union all
+        select * from invoiced
+    ) as counted
+        on touched.harvest_time_entry_id = counted.harvest_time_entry_id
+    group by touched.harvest_time_entry_id
+    having sum(counted.billings) > 1
+)
+
+select * from final
