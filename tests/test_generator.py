@@ -297,3 +297,28 @@ def test_a_world_without_planted_findings_is_clean(tmp_path: Path) -> None:
 def test_finding_rates_are_validated(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown check"):
         generate("small", 1, tmp_path, finding_rates_by_check={"no_such_check": 0.1})
+
+
+def test_small_world_has_every_kind_of_record(world: Path) -> None:
+    companies = load(world, "hubspot", "companies")
+    assert {c["properties"]["country"] for c in companies} >= {"DE", "AT", "CH"}
+    invoices = load(world, "xero", "Invoices")
+    assert {i["CurrencyCode"] for i in invoices} >= {"EUR", "CHF"}
+    assert {li["TaxType"] for i in invoices for li in i["LineItems"]} >= {
+        "TAX001",
+        "ECOUTPUTSERVICES",
+    }
+    payments = load(world, "xero", "Payments")
+    assert {p["Account"]["Code"] for p in payments} == {"1200", "4736"}
+    notes = load(world, "xero", "CreditNotes")
+    assert any(n["Allocations"] for n in notes) and any(not n["Allocations"] for n in notes)
+    assert any(i["Status"] == "AUTHORISED" for i in invoices) and any(
+        i["Status"] == "PAID" for i in invoices
+    )
+    entries = load(world, "harvest", "time_entries")
+    assert any(not e["is_closed"] for e in entries) and any(not e["billable"] for e in entries)
+    assert any(e["invoice"] is None and e["billable"] and e["is_closed"] for e in entries)
+    projects = load(world, "harvest", "projects")
+    assert any(p["is_fixed_fee"] for p in projects) and any(p["cost_budget"] for p in projects)
+    expenses = load(world, "harvest", "expenses")
+    assert any(e["invoice"] for e in expenses)

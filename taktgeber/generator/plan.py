@@ -101,6 +101,7 @@ class Planner:
         self.w = world
         self.rng = random.Random(world.seed)
         self.users_by_service: dict[str, list[User]] = {}
+        self.picked = 0
         self.counter = {"company": 0, "deal": 0, "item": 0, "project": 0, "ta": 0, "ua": 0}
 
     # -- ids -------------------------------------------------------------------------
@@ -137,8 +138,8 @@ class Planner:
         weights = [w for _, w in COUNTRIES]
         for n in range(1, self.w.scale.companies + 1):
             country = countries[0] if n <= 2 else rng.choices(countries, weights)[0]
-            if n in (3, 4):
-                country = ("AT", "CH")[n - 3]
+            if 3 <= n <= 8:  # every country from the start, so even small worlds have them
+                country = ("AT", "CH", "FR", "NL", "GB", "US")[n - 3]
             name = names.make(country)
             vat = vat_id(rng, country)
             category = "S" if country == "DE" else ("AE" if country in EU_OTHER else "O")
@@ -168,7 +169,10 @@ class Planner:
 
     # -- deals and projects --------------------------------------------------------------
     def pick_company(self) -> Company:
-        # a few big customers, many small ones
+        # every company wins a deal first; then a few big customers, many small ones
+        self.picked += 1
+        if self.picked <= len(self.w.companies):
+            return self.w.companies[self.picked - 1]
         index = min(int(self.rng.paretovariate(1.1)) - 1, len(self.w.companies) - 1)
         if self.rng.random() < 0.5:
             index = self.rng.randrange(len(self.w.companies))
