@@ -95,8 +95,10 @@ class ResilientSession(requests.Session):
         decimal_floats: bool = True,
         sleep: Callable[[float], None] = time.sleep,
         stats: dict[str, int] | None = None,
+        parser: Callable[[bytes], Any] | None = None,
     ) -> None:
         super().__init__()
+        self.parser = parser
         self.source = source
         self.policy = policy or RetryPolicy()
         self.credential_hint = credential_hint
@@ -171,6 +173,8 @@ class ResilientSession(requests.Session):
         body = response.content
         if not body:
             return None
+        if self.parser is not None:
+            return self.parser(body)
         if self.decimal_floats:
             return json.loads(body, parse_float=Decimal)
         return json.loads(body)
@@ -378,6 +382,158 @@ class Cursor:
             self._at_highest.add(record_id)
         return True
 
+    def filter_arrow(self, table: pa.Table, cursor_column: str, id_column: str) -> pa.Table:
+        """`fresh()` for a whole Arrow table (cursor column still as the API's text)."""
+        import pyarrow.compute as pc
+
+        if table.num_rows == 0 or cursor_column not in table.column_names:
+            return table
+        if self._at_start:
+            seen = pc.and_(
+                pc.equal(table.column(cursor_column), pa.scalar(self.start)),
+                pc.is_in(table.column(id_column), pa.array(sorted(self._at_start))),
+            )
+            table = table.filter(pc.invert(pc.fill_null(seen, False)))
+        top = pc.max(table.column(cursor_column)).as_py()
+        if top is None or top < self.highest:
+            return table
+        if top > self.highest:
+            self.highest, self._at_highest = top, set()
+        at_top = table.filter(pc.equal(table.column(cursor_column), pa.scalar(top)))
+        self._at_highest.update(at_top.column(id_column).to_pylist())
+        return table
+
     def save(self) -> None:
         self.state["cursor"] = self.highest
         self.state["ids_at_cursor"] = sorted(self._at_highest, key=str)
+
+
+# ---------------------------------------------------------------------------------------
+# Fast path: pages parsed by Arrow's JSON reader (C++), not Python dicts
+# ---------------------------------------------------------------------------------------
+
+
+def _parse_type(arrow_type: pa.DataType) -> pa.DataType:
+    """What the JSON reader should produce for a spec column (cast to the spec type after)."""
+    if pa.types.is_decimal(arrow_type):
+        return pa.float64()
+    if pa.types.is_timestamp(arrow_type) or pa.types.is_date(arrow_type):
+        return pa.string()
+    return arrow_type
+
+
+def page_schema(
+    spec: ArrowTableSpec, data_key: str, envelope: Mapping[str, pa.DataType]
+) -> pa.Schema:
+    """The envelope's Arrow schema: `data_key` a list of the spec's (nested) records."""
+    tree: dict[str, Any] = {}
+    for name, arrow_type in spec.columns.items():
+        node = tree
+        *parents, leaf = name.split("__")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = _parse_type(arrow_type)
+
+    def build(node: dict[str, Any]) -> pa.DataType:
+        return pa.struct(
+            [pa.field(k, build(v) if isinstance(v, dict) else v) for k, v in node.items()]
+        )
+
+    fields = [pa.field(data_key, pa.list_(build(tree)))]
+    fields += [pa.field(k, v) for k, v in envelope.items()]
+    return pa.schema(fields)
+
+
+def arrow_json_parser(schema: pa.Schema) -> Callable[[bytes], Any]:
+    """Parse a page with Arrow's JSON reader into a one-row table; where Arrow refuses (a
+    field of another type, say) return Python objects so the slow path can name the
+    field; raise ValueError when the body is not JSON at all (a truncated page)."""
+    import io
+
+    import pyarrow.json as pj
+
+    parse_options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
+
+    def parse(body: bytes) -> Any:
+        # JSON strings cannot hold raw newlines, so this keeps the document one line long.
+        one_line = body.replace(b"\n", b" ").replace(b"\r", b" ")
+        read_options = pj.ReadOptions(block_size=len(one_line) + 1, use_threads=False)
+        try:
+            return pj.read_json(
+                io.BytesIO(one_line), read_options=read_options, parse_options=parse_options
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            return json.loads(body)
+
+    return parse
+
+
+def _flatten_struct_table(table: pa.Table) -> pa.Table:
+    while any(pa.types.is_struct(f.type) for f in table.schema):
+        table = table.flatten()
+    names = ["__".join(column_name(p) for p in name.split(".")) for name in table.column_names]
+    return table.rename_columns(names)
+
+
+def records_table(page: pa.Table, data_key: str) -> pa.Table:
+    """The page's records (`page[data_key]`, a list of structs) as a flat table."""
+    items = pa.concat_arrays(
+        [chunk.flatten() for chunk in page.column(data_key).chunks]
+        or [pa.array([], page.schema.field(data_key).type.value_type)]
+    )
+    return _flatten_struct_table(pa.Table.from_struct_array(items))
+
+
+def conform(table: pa.Table, spec: ArrowTableSpec) -> pa.Table:
+    """Cast a flat table to the spec; refuse kind changes; keep (non-null) new columns."""
+    arrays: list[pa.Array | pa.ChunkedArray] = []
+    fields: list[pa.Field] = []
+    present = set(table.column_names)
+    for name in table.column_names:
+        if name not in spec.columns:
+            _refuse_nested_scalar(spec, name, {spec.key: None, name: "(object)"})
+    for name, arrow_type in spec.columns.items():
+        if name in present:
+            column = table.column(name)
+            if not _compatible(column.type, spec.kind(name)):
+                bad = (
+                    pa.compute.drop_null(column)[0].as_py()
+                    if column.null_count < len(column)
+                    else None
+                )
+                raise SchemaDriftError(
+                    f"{spec.source}: table {spec.table}, column {name} changed type: records "
+                    f"have {bad!r} ({column.type}) where {arrow_type} was loaded before. The "
+                    "load was stopped; previously loaded data is unchanged."
+                )
+            arrays.append(column.cast(arrow_type))
+        else:
+            arrays.append(pa.nulls(table.num_rows, arrow_type))
+        fields.append(pa.field(name, arrow_type))
+    for name in table.column_names:
+        if name in spec.columns:
+            continue
+        column = table.column(name)
+        if pa.types.is_null(column.type):
+            continue
+        if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+            column = pa.array([_jsonish(v) for v in column.to_pylist()], pa.string())
+        arrays.append(column)
+        fields.append(pa.field(name, column.type))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def _compatible(actual: pa.DataType, kind: str) -> bool:
+    if pa.types.is_null(actual):
+        return True
+    if kind == "number":
+        return (
+            pa.types.is_integer(actual)
+            or pa.types.is_floating(actual)
+            or pa.types.is_decimal(actual)
+        )
+    if kind == "int":
+        return pa.types.is_integer(actual)
+    if kind == "bool":
+        return pa.types.is_boolean(actual)
+    return pa.types.is_string(actual) or pa.types.is_large_string(actual)

@@ -15,7 +15,6 @@ import dlt
 import pyarrow as pa
 from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
-from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 from dlt.sources.rest_api import RESTAPIConfig, rest_api_resources
 
@@ -26,8 +25,11 @@ from pipelines.common import (
     Cursor,
     ResilientSession,
     RetryPolicy,
-    batched,
+    arrow_json_parser,
+    conform,
     flatten,
+    page_schema,
+    records_table,
     to_arrow,
 )
 
@@ -131,6 +133,18 @@ TIME_ENTRIES = ArrowTableSpec(
 )
 
 
+# The slow path builds the same text-typed table the Arrow reader gives, then `conform()`.
+TIME_ENTRIES_TEXT = ArrowTableSpec(
+    source=TIME_ENTRIES.source,
+    table=TIME_ENTRIES.table,
+    key=TIME_ENTRIES.key,
+    columns={
+        name: pa.string() if pa.types.is_timestamp(t) or pa.types.is_date(t) else t
+        for name, t in TIME_ENTRIES.columns.items()
+    },
+)
+
+
 def make_session(
     access_token: str,
     account_id: str,
@@ -186,24 +200,49 @@ def _small_resources(base_url: str, session: ResilientSession, page_size: int) -
     return rest_api_resources(config)
 
 
+TIME_ENTRIES_PAGE = page_schema(
+    TIME_ENTRIES, "time_entries", {"links": pa.struct([pa.field("next", pa.string())])}
+)
+
+
+def _time_entry_pages(
+    session: ResilientSession, base_url: str, page_size: int, since: str
+) -> Iterator[pa.Table]:
+    """Pages of time entries as flat Arrow tables (cursor columns still text)."""
+    url: str | None = base_url.rstrip("/") + "/time_entries"
+    params: dict[str, Any] | None = {"per_page": page_size, "updated_since": since}
+    while url:
+        page = session.get(url, params=params).json()
+        params = None  # `links.next` carries every parameter
+        if isinstance(page, pa.Table):
+            table = records_table(page, "time_entries")
+            links = page.column("links").to_pylist()[0] or {}
+        else:  # Arrow refused the page: the dict path names the offending field
+            rows = [flatten(record) for record in page.get("time_entries") or []]
+            table = to_arrow(rows, TIME_ENTRIES_TEXT) if rows else pa.table({})
+            links = page.get("links") or {}
+        url = links.get("next")
+        yield table
+
+
 @dlt.resource(name="time_entries", primary_key="id", write_disposition="merge")
-def time_entries(client: RESTClient, page_size: int, batch_rows: int) -> Iterator[pa.Table]:
+def time_entries(
+    session: ResilientSession, base_url: str, page_size: int, batch_rows: int
+) -> Iterator[pa.Table]:
     """All time entries updated since the last load, as Arrow batches."""
     cursor = Cursor(dlt.current.resource_state(), EPOCH)
-    pages = client.paginate(
-        "time_entries",
-        params={"per_page": page_size, "updated_since": cursor.start},
-        paginator=JSONLinkPaginator(next_url_path="links.next"),
-        data_selector="time_entries",
-    )
-    for batch in batched(pages, batch_rows):
-        rows = [
-            flatten(record)
-            for record in batch
-            if cursor.fresh(record.get("updated_at"), record.get("id"))
-        ]
-        if rows:
-            yield to_arrow(rows, TIME_ENTRIES)
+    batch: list[pa.Table] = []
+    rows = 0
+    for table in _time_entry_pages(session, base_url, page_size, cursor.start):
+        table = cursor.filter_arrow(table, "updated_at", "id")
+        if table.num_rows:
+            batch.append(conform(table, TIME_ENTRIES))
+            rows += table.num_rows
+        if rows >= batch_rows:
+            yield pa.concat_tables(batch, promote_options="permissive")
+            batch, rows = [], 0
+    if batch:
+        yield pa.concat_tables(batch, promote_options="permissive")
     cursor.save()
 
 
@@ -224,8 +263,6 @@ def harvest_source(
     small = _small_resources(
         base_url, make_session(access_token, account_id, user_agent, policy, True, stats), page_size
     )
-    arrow_client = RESTClient(
-        base_url=base_url,
-        session=make_session(access_token, account_id, user_agent, policy, False, stats),
-    )
-    return [*small, time_entries(arrow_client, page_size, batch_rows)]
+    arrow_session = make_session(access_token, account_id, user_agent, policy, False, stats)
+    arrow_session.parser = arrow_json_parser(TIME_ENTRIES_PAGE)
+    return [*small, time_entries(arrow_session, base_url, page_size, batch_rows)]
