@@ -61,13 +61,18 @@ def _wait_http(url: str, timeout: float) -> None:
 
 
 def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM to the process we started (serve forwards it once), then kill its group."""
     if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
+        process.terminate()
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
+            pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=5)
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +191,7 @@ def _render(browser: DevTools, url: str, expected: list[str], timeout: float = 6
 
 
 @pytest.mark.parametrize("path", list(PAGES), ids=[p or "overview" for p in PAGES])
-def test_page_renders_in_chromium(browser: DevTools, dashboard_url: str, path: str) -> None:
+def test_page_renders_in_chromium(dashboard_url: str, browser: DevTools, path: str) -> None:
     body = _render(browser, f"{dashboard_url}/{path}", PAGES[path])
     error_boxes = browser.text(
         "String(document.querySelectorAll('[data-testid=\"stException\"]').length)"
