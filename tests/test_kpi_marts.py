@@ -38,6 +38,7 @@ def test_kpi_names_are_the_documented_ones(con):
 
 
 def test_customer_eur_kpis_add_up_to_the_month_total(con):
+    # each customer's value is rounded to the cent on its own: allow a cent per customer
     rows = con.execute(
         """
         select total.month, total.kpi, total.value, sum(customer.value)
@@ -46,7 +47,7 @@ def test_customer_eur_kpis_add_up_to_the_month_total(con):
             on total.month = customer.month and total.kpi = customer.kpi
         where total.kpi like 'unbilled_wip%'
         group by all
-        having total.value != sum(customer.value)
+        having abs(total.value - sum(customer.value)) > 0.01 * count(*)
         """
     ).fetchall()
     assert rows == []
