@@ -278,7 +278,7 @@ def run_dbt(
     env = {
         "TAKTGEBER_WAREHOUSE": str(warehouse),
         "TAKTGEBER_SEED_PATH": str(seeds_dir.relative_to(PROJECT_DIR)),
-        "TAKTGEBER_DBT_TARGET_PATH": str(target.relative_to(PROJECT_DIR)),
+        "DBT_TARGET_PATH": str(target),
         "DBT_LOG_PATH": str(target / "logs"),
     }
     with _environment(env):

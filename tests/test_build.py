@@ -1,0 +1,195 @@
+"""`taktgeber build`: push-ledger import, world seeds, plain-words reporting, and the
+shared small world built end to end."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from taktgeber.build import (
+    BuildResult,
+    Failure,
+    build,
+    import_push_ledger,
+    prepare_seeds,
+    print_report,
+)
+from taktgeber.verify import compare_findings
+
+LEDGER = [
+    {
+        "draft_key": "TG-aaaaaaaaaaaa",
+        "reference": "TG-aaaaaaaaaaaa",
+        "idempotency_key": "k-a",
+        "status": "succeeded",
+        "attempts": 1,
+        "pushed_at": "2026-06-01T06:00:00Z",
+        "xero_invoice_id": "inv-3",
+        "xero_invoice_number": "INV-0003",
+        "xero_contact_id": "c-2",
+        "hubspot_company_id": "102",
+        "harvest_project_id": 502,
+        "currency": "GBP",
+        "billing_month": "2026-05",
+        "tax_category": "O",
+        "subtotal": "2000.00",
+        "total_tax": "0.00",
+        "total": "2000.00",
+        "lines": [
+            {
+                "line_no": 1,
+                "kind": "time",
+                "description": "Development",
+                "quantity": "2.5",
+                "unit_amount": "120.00",
+                "line_amount": "300.00",
+                "account_code": "8400",
+                "harvest_project_id": 502,
+                "service_type": "dev",
+                "source_ids": {"harvest_time_entry_ids": [7, 3]},
+            },
+            {
+                "line_no": 2,
+                "kind": "milestone",
+                "description": "Milestone 1",
+                "quantity": "1",
+                "unit_amount": "1700.00",
+                "line_amount": "1700.00",
+                "account_code": "8400",
+                "harvest_project_id": 502,
+                "service_type": None,
+                "source_ids": {"hubspot_line_item_ids": ["403"]},
+            },
+        ],
+    }
+]
+
+
+def test_push_ledger_import_is_typed_and_replaces_the_same_drafts(tmp_path: Path):
+    warehouse = tmp_path / "w.duckdb"
+    ledger = tmp_path / "push_ledger.json"
+    ledger.write_text(json.dumps(LEDGER))
+    assert import_push_ledger(warehouse, ledger) == 1
+    assert import_push_ledger(warehouse, ledger) == 1  # a re-import replaces, never doubles
+    con = duckdb.connect(str(warehouse), read_only=True)
+    records = con.execute(
+        "select draft_key, status, total, harvest_project_id, pushed_at from raw_taktgeber.push_ledger"
+    ).fetchall()
+    lines = con.execute(
+        "select line_no, quantity, harvest_time_entry_ids, hubspot_line_item_ids "
+        "from raw_taktgeber.push_ledger_lines order by line_no"
+    ).fetchall()
+    con.close()
+    assert [r[:4] for r in records] == [("TG-aaaaaaaaaaaa", "succeeded", Decimal("2000.00"), 502)]
+    assert str(records[0][4]) == "2026-06-01 06:00:00"
+    assert lines == [(1, Decimal("2.5000"), [7, 3], []), (2, Decimal("1.0000"), [], ["403"])]
+
+
+def test_push_ledger_tables_exist_without_a_ledger(tmp_path: Path):
+    warehouse = tmp_path / "w.duckdb"
+    assert import_push_ledger(warehouse, None) == 0
+    con = duckdb.connect(str(warehouse), read_only=True)
+    count = con.execute("select count(*) from raw_taktgeber.push_ledger_lines").fetchone()
+    con.close()
+    assert count == (0,)
+
+
+def test_world_seeds_replace_the_repos_own(tmp_path: Path):
+    world_seeds = tmp_path / "seeds"
+    world_seeds.mkdir()
+    (world_seeds / "account_roles.csv").write_text("role,account_code\nreceivables,1200\n")
+    out = prepare_seeds(world_seeds, tmp_path / "build" / "seeds")
+    assert (out / "account_roles.csv").read_text() == "role,account_code\nreceivables,1200\n"
+    assert (out / "_seeds.yml").exists()  # the seed properties (column types) travel along
+    assert (out / "fx_rates.csv").exists()  # the repo's seed where the world has none
+
+
+def test_report_says_what_failed_and_what_is_open(capsys):
+    result = BuildResult(
+        ok=False,
+        as_of=date(2026, 10, 15),
+        warehouse=Path("/tmp/w.duckdb"),
+        failures=[
+            Failure("test", "unique_stg_xero__invoices_xero_invoice_id", "fail", "2 failing rows")
+        ],
+        open_findings={"rate_mismatch": 2},
+        open_amount_eur={"rate_mismatch": "148.75"},
+        nodes_passed=10,
+        seconds=1.0,
+    )
+    print_report(result)
+    out = capsys.readouterr().out
+    assert "build FAILED" in out
+    assert "FAILED  test unique_stg_xero__invoices_xero_invoice_id fail: 2 failing rows" in out
+    assert "2 open reconciliation findings" in out
+    assert "rate_mismatch" in out and "148.75 EUR at stake" in out
+
+
+def test_build_without_raw_data_names_the_failing_models(tmp_path: Path):
+    result = build(world=None, as_of=date(2026, 10, 15), warehouse=tmp_path / "empty.duckdb")
+    assert not result.ok
+    failed = {f.name: f.message for f in result.failures if f.status == "error"}
+    assert "stg_hubspot__companies" in failed
+    message = failed["stg_hubspot__companies"]
+    assert "raw_hubspot.companies" in message and "does not exist" in message
+    skipped = {f.name for f in result.failures if f.status == "skipped"}
+    assert "fct_exceptions" in skipped
+
+
+def test_compare_findings_says_missing_unexpected_and_amount_differences():
+    con = duckdb.connect()
+    con.execute(
+        "create table fct_exceptions as select * from (values "
+        "('rate_mismatch', '{\"harvest_time_entry_id\":1}', 10.00, null, 'open'), "
+        "('rate_mismatch', '{\"harvest_time_entry_id\":2}', 5.00, null, 'open'), "
+        "('invoice_not_posted', '{\"xero_invoice_id\":\"x\"}', 1.00, null, 'resolved')) "
+        "as t(check_name, finding_keys, amount_at_stake_eur, dunning_level, status)"
+    )
+    key = {
+        "findings": [
+            {
+                "check_name": "rate_mismatch",
+                "keys": {"harvest_time_entry_id": 1},
+                "amount_at_stake_eur": "10.00",
+            },
+            {
+                "check_name": "rate_mismatch",
+                "keys": {"harvest_time_entry_id": "3"},
+                "amount_at_stake_eur": "7.50",
+            },
+            {
+                "check_name": "invoice_not_posted",
+                "keys": {"xero_invoice_id": "y"},
+                "amount_at_stake_eur": "1.00",
+            },
+        ]
+    }
+    assert compare_findings(con, key) == [
+        "missing: invoice_not_posted [xero_invoice_id=y] (answer key: 1.00 EUR at stake)",
+        "missing: rate_mismatch [harvest_time_entry_id=3] (answer key: 7.50 EUR at stake)",
+        "unexpected: rate_mismatch [harvest_time_entry_id=2] (5.00 EUR at stake)",
+    ]
+    key["findings"][0]["amount_at_stake_eur"] = "10.01"
+    assert (
+        "amount differs: rate_mismatch [harvest_time_entry_id=1]: answer key 10.01 EUR, warehouse 10.00 EUR"
+        in compare_findings(con, key)
+    )
+
+
+def test_small_world_build_matches_its_answer_key(built_small_world):
+    con = duckdb.connect(str(built_small_world.warehouse), read_only=True)
+    try:
+        assert compare_findings(con, built_small_world.answer_key) == []
+        seeded = con.execute("select count(*) from main.fx_rates").fetchone()[0]
+        ledger = con.execute("select count(*) from main.stg_taktgeber__push_ledger").fetchone()[0]
+    finally:
+        con.close()
+    world_fx = (built_small_world.world / "seeds" / "fx_rates.csv").read_text().splitlines()
+    assert seeded == len(world_fx) - 1  # the world's own FX seed, not the repo's
+    assert ledger == len(
+        json.loads((built_small_world.world / "taktgeber" / "push_ledger.json").read_text())
+    )
