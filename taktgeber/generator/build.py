@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -40,10 +39,7 @@ def generate(
     """
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}: use one of {', '.join(SCALES)}")
-    out = Path(out)
-    for sub in ("hubspot", "harvest", "xero", "seeds", "taktgeber"):
-        if (out / sub).exists():
-            shutil.rmtree(out / sub)
+    out = Path(out)  # files are overwritten in place; nothing else in `out` is touched
     out.mkdir(parents=True, exist_ok=True)
     fx, calendar = Fx(), Calendar()
     world = World(
