@@ -427,3 +427,13 @@ def test_credit_note_waits_for_its_invoice_then_is_created_and_allocated_once(sa
     assert (again.confirmed, again.already_confirmed) == ([], 3)
     notes = [n for n in sandbox.records("xero", "CreditNotes") if n["Reference"] == credit_key]
     assert len(notes[0]["Allocations"]) == 1
+
+
+def test_lookups_survive_cut_pages_and_dropped_answers(env):
+    keys = write_drafts(env["warehouse"], 120, contacts_from_fixture(TINY))
+    with Sandbox(TINY, faults="xero.drop=0.4,xero.truncate=0.5", fault_seed=3) as faulty:
+        run = push(env["warehouse"], faulty.base_url, settings=env["settings"])
+        references = sorted(i["Reference"] for i in pushed(faulty))
+    assert run.exit_code == 0, run.summary()
+    assert references == sorted(keys)  # every draft once, none twice
+    assert run.found_by_lookup  # dropped answers were resolved by lookup, not re-sent

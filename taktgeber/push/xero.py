@@ -198,9 +198,11 @@ class XeroClient:
         last: XeroAnswer | None = None
         for attempt in range(1, self.backoff.max_attempts + 1):
             last = self.call("GET", path, params=params)
-            if last.status == 200:
+            if last.status == 200 and isinstance(last.body, dict):
                 return last.body
-            if last.status is not None and last.status < 500 and last.status != 429:
+            if last.status == 200:  # a cut or garbled page: read it again
+                last.error = "the answer was not a complete JSON object"
+            elif last.status is not None and last.status < 500 and last.status != 429:
                 break
             if last.status == 429:
                 time.sleep(last.retry_after or self.backoff.delay(attempt, self.rng))
