@@ -85,6 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     bd.add_argument("--as-of", default=None, help="as_of_date (YYYY-MM-DD); default today")
     bd.set_defaults(func=_cmd_build)
 
+    from taktgeber.push.command import add_arguments as add_push_arguments
+    from taktgeber.push.command import run_push_command
+
+    ps = sub.add_parser("push", help="push ready drafts to Xero exactly once (see docs/push.md)")
+    add_push_arguments(ps)
+    ps.set_defaults(func=run_push_command)
+
     rn = sub.add_parser("run", help="load → build → push → publish")
     rn.add_argument("--world", default=None)
     rn.add_argument("--as-of", default=None)

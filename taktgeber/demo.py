@@ -40,21 +40,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", default="demo")
     args = parser.parse_args(argv)
 
-    from taktgeber.build import build, print_report
-    from taktgeber.load import load, print_summary
+    from taktgeber.run import run_all
     from taktgeber.sandbox import Sandbox
 
     world = ensure_world(Path(args.world), args.seed, args.scale)
     as_of = date.fromisoformat(json.loads((world / "answer_key.json").read_text())["as_of_date"])
     with Sandbox(world, port=args.port) as sandbox:
         print(f"== sandbox: serving {world} at {sandbox.base_url}")
-        print("== load")
-        print_summary(load(base_url=sandbox.base_url))
-        print(f"== build (as of {as_of})")
-        result = build(world=world, as_of=as_of)
-        print_report(result)
-        if not result.ok:
-            return 1
+        code = run_all(world=world, as_of=as_of, base_url=sandbox.base_url)
+        if code != 0:
+            return code
     return 0
 
 

@@ -24,9 +24,16 @@ import duckdb
 from taktgeber.config import REPO_ROOT
 
 
-def default_target_dir() -> Path:
-    """dbt's target folder: `DBT_TARGET_PATH` (as dbt reads it) or `<repo>/target`."""
-    return Path(os.environ.get("DBT_TARGET_PATH", REPO_ROOT / "target"))
+def default_target_dir(warehouse: Path | None = None) -> Path:
+    """dbt's target folder of the last build of `warehouse`: `DBT_TARGET_PATH` when set,
+    else the folder `taktgeber build` uses for that warehouse file."""
+    if "DBT_TARGET_PATH" in os.environ:
+        return Path(os.environ["DBT_TARGET_PATH"])
+    if warehouse is None:
+        return REPO_ROOT / "target"
+    from taktgeber.build import build_dirs
+
+    return build_dirs(Path(warehouse))[0]
 
 
 DEFAULT_MAX_SOURCE_AGE = dt.timedelta(hours=26)
@@ -130,7 +137,7 @@ def check_gate(
     max_source_age: dt.timedelta = DEFAULT_MAX_SOURCE_AGE,
     now: dt.datetime | None = None,
 ) -> GateResult:
-    target = target_dir or default_target_dir()
+    target = target_dir or default_target_dir(warehouse)
     reasons = build_failures(target / "run_results.json")
     stale, notes = stale_sources(target, warehouse, max_source_age, now or dt.datetime.now(dt.UTC))
     return GateResult(reasons=tuple(reasons + stale), notes=tuple(notes))
