@@ -62,7 +62,9 @@ XERO_ID_FIELD = {
 
 
 def dumps(value: Any) -> bytes:
-    return orjson.dumps(value)
+    """JSON bytes to keep: orjson's result carries its growth buffer (~16 KiB even for a
+    1 KiB record), so long-lived bytes are copied to their exact size."""
+    return memoryview(orjson.dumps(value)).tobytes()
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +131,7 @@ class Entry:
         self.set(rec, spec, compact)
 
     def set(self, rec: Record, spec: ResourceSpec, compact: bool) -> None:
-        self.blob: bytes = orjson.dumps(rec)
+        self.blob: bytes = dumps(rec)
         self.rid: Any = spec.id_of(rec)
         self.cursor: int | None = spec.cursor_of(rec)
         self.key: tuple[Any, ...] = spec.sort_key(rec, self.seq)

@@ -11,7 +11,15 @@ import orjson
 
 from taktgeber.sandbox.credentials import XERO_TENANT_ID, XERO_TOKEN
 from taktgeber.sandbox.http import Request, Response, json_response
-from taktgeber.sandbox.store import XERO_ID_FIELD, XERO_RESOURCES, Entry, Record, Resource, World
+from taktgeber.sandbox.store import (
+    XERO_ID_FIELD,
+    XERO_RESOURCES,
+    Entry,
+    Record,
+    Resource,
+    World,
+    dumps,
+)
 from taktgeber.sandbox.timefmt import http_date_to_ms
 from taktgeber.sandbox.xero_where import WhereError, field_value, parse_where
 
@@ -130,7 +138,7 @@ def _single(resource: Resource, key: str) -> Response:
 def _without_line_items(resource: Resource, entry: Entry) -> bytes:
     if entry.alt is None:
         rec = {k: v for k, v in entry.rec.items() if k != "LineItems"}
-        entry.alt = orjson.dumps(resource.shaped(rec))
+        entry.alt = dumps(resource.shaped(rec))
     return entry.alt
 
 
