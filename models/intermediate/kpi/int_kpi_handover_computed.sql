@@ -19,10 +19,10 @@ deal_companies as (
 projects as (
     -- created_at may be absent from staging: then no project counts as handed over in time
     select
-        stg_harvest__projects.harvest_project_id,
-        stg_harvest__projects.project_code,
+        staged_projects.harvest_project_id,
+        staged_projects.project_code,
         {{ column_or_null(project_columns, 'created_at', 'timestamp') }} as created_at
-    from {{ ref('stg_harvest__projects') }}
+    from {{ ref('stg_harvest__projects') }} as staged_projects
 ),
 
 business_days as (
