@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import shutil
@@ -67,16 +68,24 @@ def _ceiling(world: Path) -> dict[str, dict[str, float]]:
     out = {}
     con = duckdb.connect()
     for name, path in files.items():
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu()
         con.execute(
             f"create or replace table {name} as select * from "
             f"read_json('{path}', format = 'array', maximum_object_size = 1073741824)"
         )
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, _cpu() - cpu
         rows = con.execute(f"select count(*) from {name}").fetchone()[0]  # type: ignore[index]
-        out[name] = {"rows": rows, "seconds": seconds, "rows_per_s": rows / seconds}
+        out[name] = {
+            "rows": rows, "seconds": seconds, "rows_per_s": rows / seconds,
+            "cpu_seconds": cpu, "rows_per_cpu_s": rows / cpu,
+        }  # fmt: skip
     con.close()
     return out
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _one_resource(base_url: str, workdir: Path, system: str, name: str) -> dict[str, float]:
@@ -89,12 +98,15 @@ def _one_resource(base_url: str, workdir: Path, system: str, name: str) -> dict[
         dataset_name=f"raw_{system}",
         pipelines_dir=str(workdir / "dlt"),
     )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     pipeline.run(source, loader_file_format="parquet")
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _cpu() - cpu
     counts = pipeline.last_trace.last_normalize_info.row_counts  # type: ignore[union-attr]
     rows = counts.get(name, 0)
-    return {"rows": rows, "seconds": seconds, "rows_per_s": rows / seconds}
+    return {
+        "rows": rows, "seconds": seconds, "rows_per_s": rows / seconds,
+        "cpu_seconds": cpu, "rows_per_cpu_s": rows / cpu,
+    }  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     ceiling = _ceiling(world)
     report: dict[str, Any] = {
         "world": str(world),
+        "load_average": os.getloadavg(),
         "machine": f"{platform.node()} {platform.machine()}, {_cpus()} cores, Python {platform.python_version()}",
         "wall_seconds": wall,
         "peak_rss_mb": peak_mb,
@@ -162,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         report["single_resource"][name]["share_of_ceiling"] = (
             single[name]["rows_per_s"] / ceiling[name]["rows_per_s"]
         )
+        report["single_resource"][name]["cpu_share_of_ceiling"] = (
+            single[name]["rows_per_cpu_s"] / ceiling[name]["rows_per_cpu_s"]
+        )
     (OUT / "bench_load.json").write_text(json.dumps(report, indent=2, default=str))
     _print(report)
     shutil.rmtree(workdir, ignore_errors=True)
@@ -169,8 +185,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _cpus() -> int:
-    import os
-
     return os.cpu_count() or 0
 
 
