@@ -317,7 +317,7 @@ def _run_dbt(args: list[str]) -> tuple[list[Failure], list[Failure], int]:
         if status in {"error", "fail", "runtime error"}:
             message = run.message or ""
             if status == "fail":
-                message = f"{run.failures} failing rows ({message})".strip()
+                message = f"{run.failures} rows break it{_tested(node)}"
             failures.append(Failure(kind, name, status, _one_line(message)))
         elif status == "warn":
             warnings.append(Failure(kind, name, status, _one_line(run.message or "")))
@@ -330,6 +330,16 @@ def _run_dbt(args: list[str]) -> tuple[list[Failure], list[Failure], int]:
     if not res.success and not failures:
         failures.append(Failure("dbt", args[0], "error", "dbt reported a failure"))
     return failures, warnings, passed
+
+
+def _tested(node: Any) -> str:
+    """' (column x of model y)' for a generic data test, '' otherwise."""
+    attached = getattr(node, "attached_node", None)
+    if not attached:
+        return ""
+    model = str(attached).rsplit(".", 1)[-1]
+    column = getattr(node, "column_name", None)
+    return f" (column {column} of {model})" if column else f" (model {model})"
 
 
 def _release_dbt_connection() -> None:
