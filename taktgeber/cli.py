@@ -44,7 +44,31 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     result = build(world=Path(args.world) if args.world else None, as_of=_as_of(args.as_of))
     print_report(result)
-    return 0 if result.ok else 1
+    if not result.ok:
+        return 1
+    _publish()
+    return 0
+
+
+def _publish() -> None:
+    """Swap in a fresh read-only copy of the marts for the dashboard."""
+    from taktgeber.config import warehouse_path
+    from taktgeber.publish import publish
+
+    print(f"published for the dashboard: {publish(warehouse_path())}")
+
+
+def _cmd_publish(args: argparse.Namespace) -> int:
+    _publish()
+    return 0
+
+
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from taktgeber.dashboard import serve
+
+    print(f"dashboard: http://127.0.0.1:{args.port}")
+    serve(port=args.port)
+    return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -91,6 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
     ps = sub.add_parser("push", help="push ready drafts to Xero exactly once (see docs/push.md)")
     add_push_arguments(ps)
     ps.set_defaults(func=run_push_command)
+
+    pb = sub.add_parser("publish", help="publish the marts for the dashboard (build does this)")
+    pb.set_defaults(func=_cmd_publish)
+
+    db = sub.add_parser("dashboard", help="serve the Streamlit dashboard on loopback")
+    db.add_argument("--port", type=int, default=8501)
+    db.set_defaults(func=_cmd_dashboard)
 
     rn = sub.add_parser("run", help="load → build → push → publish")
     rn.add_argument("--world", default=None)

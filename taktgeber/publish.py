@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from taktgeber.config import REPO_ROOT, warehouse_path
+from taktgeber.config import warehouse_path
 
 POINTER = "CURRENT"
 KEEP_COPIES = 3
@@ -92,14 +92,14 @@ def publish(
     """Copy what the dashboard reads from `warehouse` into a new file and swap it in.
 
     Returns the path of the new copy. `run_results` defaults to dbt's
-    `target/run_results.json` (or `$TAKTGEBER_DBT_TARGET_PATH/run_results.json`).
+    `run_results.json` of the last `taktgeber build` of this warehouse.
     """
     folder = (published_dir or default_published_dir()).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     final = folder / f"taktgeber-{stamp}-{uuid.uuid4().hex[:8]}.duckdb"
     temp = folder / f".{final.name}.tmp"
-    results = run_results if run_results is not None else _default_run_results()
+    results = run_results if run_results is not None else _default_run_results(Path(warehouse))
     try:
         _write_copy(Path(warehouse).resolve(), temp, results)
         os.replace(temp, final)
@@ -111,9 +111,11 @@ def publish(
     return final
 
 
-def _default_run_results() -> Path:
-    target = Path(os.environ.get("TAKTGEBER_DBT_TARGET_PATH", REPO_ROOT / "target"))
-    return target / "run_results.json"
+def _default_run_results(warehouse: Path) -> Path:
+    """dbt's results of the last build of this warehouse (the push gate reads the same)."""
+    from taktgeber.push.gate import default_target_dir
+
+    return default_target_dir(warehouse) / "run_results.json"
 
 
 def _write_copy(warehouse: Path, dest: Path, run_results: Path) -> None:
