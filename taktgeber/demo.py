@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--scale", default="demo")
+    parser.add_argument("--dashboard-port", type=int, default=8501)
+    parser.add_argument("--no-serve", action="store_true", help="stop after the pipeline")
     args = parser.parse_args(argv)
 
     from taktgeber.run import run_all
@@ -48,9 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     with Sandbox(world, port=args.port) as sandbox:
         print(f"== sandbox: serving {world} at {sandbox.base_url}")
         code = run_all(world=world, as_of=as_of, base_url=sandbox.base_url)
-        if code != 0:
+        if code == 1 or args.no_serve:
             return code
-    return 0
+        from taktgeber.dashboard import serve
+
+        print(f"== dashboard: http://127.0.0.1:{args.dashboard_port}  (sandbox stays up; Ctrl-C ends)")
+        serve(port=args.dashboard_port)
+    return code
 
 
 if __name__ == "__main__":
