@@ -116,7 +116,7 @@ def _list(resource: Resource, request: Request) -> Response:
         key, tests = _filters(resource, request)
     except ValueError as exc:
         return _invalid(f"Invalid filter value: {exc}")
-    entries = resource.select(key, lambda e: all(t(e) for t in tests))
+    entries = resource.select(key, _all_of(tests))
     total = len(entries)
     total_pages = -(-total // per_page)
     chunk = entries[(page - 1) * per_page : page * per_page]
@@ -159,3 +159,12 @@ def _list(resource: Resource, request: Request) -> Response:
         )
     )
     return Response(200, body, is_page=True)
+
+
+def _all_of(tests: list[Callable[[Entry], bool]]) -> Callable[[Entry], bool] | None:
+    """One predicate for a filter list (the common single test is used as is)."""
+    if not tests:
+        return None
+    if len(tests) == 1:
+        return tests[0]
+    return lambda e: all(t(e) for t in tests)

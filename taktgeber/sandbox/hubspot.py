@@ -225,10 +225,14 @@ _OPS = {
 }
 
 
-def _matches(rec: Record, flt: Record) -> bool:
+def _matches(entry: Entry, flt: Record) -> bool:
     name = flt.get("propertyName", "")
     op = str(flt.get("operator", "EQ")).upper()
-    value = _prop_value(rec, name)
+    wanted = str(flt.get("value", ""))
+    if name == "hs_lastmodifieddate" and op in _OPS and wanted.isdigit():
+        # The incremental path: compare the stored cursor (ms) without parsing the record.
+        return entry.cursor is not None and bool(_OPS[op](entry.cursor, int(wanted)))
+    value = _prop_value(entry.rec, name)
     if op == "HAS_PROPERTY":
         return value not in (None, "")
     if op == "NOT_HAS_PROPERTY":
@@ -296,7 +300,7 @@ def _search(resource: Resource, request: Request) -> Response:
             return False
         if not groups:
             return True
-        return any(all(_matches(entry.rec, f) for f in g.get("filters") or []) for g in groups)
+        return any(all(_matches(entry, f) for f in g.get("filters") or []) for g in groups)
 
     def arrange(entries: list[Entry]) -> list[Entry]:
         ordered = sorted(entries, key=lambda e: int(e.rid))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -193,11 +194,11 @@ def _list(world: World, resource: Resource, request: Request) -> Response:
             return validation_error("offset must be an integer")
         key.append(("offset", offset))
         tests.append(lambda e: e.key[0] > offset)
-        entries = resource.select(tuple(key), lambda e: all(t(e) for t in tests), arrange)
+        entries = resource.select(tuple(key), _all_of(tests), arrange)
         blobs = [resource.served(e) for e in entries[:JOURNALS_PER_CALL]]
         return Response(200, envelope(name, blobs), is_page=True)
 
-    entries = resource.select(tuple(key), lambda e: all(t(e) for t in tests), arrange)
+    entries = resource.select(tuple(key), _all_of(tests), arrange)
     page_arg = request.arg("page")
     if page_arg is None or name in UNPAGED:
         blobs = (
@@ -221,3 +222,12 @@ def _list(world: World, resource: Resource, request: Request) -> Response:
     }
     body = envelope(name, [resource.served(e) for e in chunk], pagination)
     return Response(200, body, is_page=True)
+
+
+def _all_of(tests: list[Callable[[Entry], bool]]) -> Callable[[Entry], bool] | None:
+    """One predicate for a filter list (the common single test is used as is)."""
+    if not tests:
+        return None
+    if len(tests) == 1:
+        return tests[0]
+    return lambda e: all(t(e) for t in tests)
