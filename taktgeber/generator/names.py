@@ -8,6 +8,7 @@ import unicodedata
 
 from stdnum.at import uid
 from stdnum.de import vat as de_vat
+from stdnum.iso7064 import mod_11_10
 from stdnum.luhn import calc_check_digit
 from stdnum.nl import btw
 
@@ -216,13 +217,16 @@ def vat_id(rng: random.Random, country: str) -> str | None:
         siren += calc_check_digit(siren)
         return "FR" + siren_to_tva(siren)
     if country == "NL":
-        while True:
-            candidate = "NL" + _digits(rng, 9) + "B01"
-            if btw.is_valid(candidate):
+        while True:  # BSN-style 11-proof check digit
+            body = str(rng.randint(1, 9)) + _digits(rng, 7)
+            check = sum(int(d) * w for d, w in zip(body, range(9, 1, -1), strict=True)) % 11
+            candidate = f"NL{body}{check}B01"
+            if check < 10 and btw.is_valid(candidate):
                 return candidate
     if country == "DE":
         while True:
-            candidate = "DE" + str(rng.randint(1, 9)) + _digits(rng, 8)
+            body = str(rng.randint(1, 9)) + _digits(rng, 7)
+            candidate = "DE" + body + mod_11_10.calc_check_digit(body)
             if de_vat.is_valid(candidate):
                 return candidate
     if country == "CH":

@@ -92,6 +92,7 @@ def plant_findings(p: Planner, tm: list[Deal], fp: list[Deal]) -> None:
         return d.company.currency == "EUR"
 
     # -- handover --------------------------------------------------------------------
+    dropped: set[int] = set()
     for deal in _take(
         p,
         [d for d in tm if eur(d) and d.closedate <= as_of - timedelta(days=7)],
@@ -99,15 +100,18 @@ def plant_findings(p: Planner, tm: list[Deal], fp: list[Deal]) -> None:
         used,
     ):
         assert deal.project is not None
-        w.projects.remove(deal.project)
+        dropped.add(deal.project.id)
         deal.project = None
         _record_deal(w, "won_deal_without_project", deal)
+    w.projects = [x for x in w.projects if x.id not in dropped]
 
     eur_companies = [c for c in w.companies if c.currency == "EUR"]
     for deal in _take(p, [d for d in tm if eur(d)], p.count("customer_mismatch", won), used):
-        others = [c for c in eur_companies if c.id != deal.company.id]
+        other = rng.choice(eur_companies)
+        while other is deal.company:
+            other = rng.choice(eur_companies)
         assert deal.project is not None
-        deal.project.client = rng.choice(others)
+        deal.project.client = other
         _record_deal(w, "customer_mismatch", deal)
 
     for deal in _take(p, [d for d in tm if not eur(d)], p.count("currency_mismatch", won), used):
