@@ -1019,3 +1019,21 @@ def test_world_files_are_read_in_chunks(tmp_path: Path, monkeypatch: pytest.Monk
     path.write_text("{}")
     with pytest.raises(TypeError):
         list(store.read_records(path))
+
+
+def test_xero_exactly_one_page(sandbox: Sandbox) -> None:
+    body = xero(sandbox, "Invoices", page=1, pageSize=3).json()
+    assert body["pagination"] == {"page": 1, "pageSize": 3, "pageCount": 1, "itemCount": 3}
+    assert len(body["Invoices"]) == 3
+
+
+def test_rate_limit_hubspot_search_five_per_second() -> None:
+    from taktgeber.sandbox.ratelimits import RateLimiter
+
+    limiter = RateLimiter(enabled=True)
+    admitted = [limiter.admit("hubspot", search=True) for _ in range(6)]
+    assert [a.rejection is None for a in admitted] == [True] * 5 + [False]
+    rejection = admitted[-1].rejection
+    assert rejection is not None and rejection.status == 429
+    assert json.loads(rejection.body)["policyName"] == "SECONDLY"
+    assert limiter.admit("hubspot").rejection is None  # plain reads still have room
