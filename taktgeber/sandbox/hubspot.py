@@ -7,6 +7,7 @@ import binascii
 import bisect
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -253,7 +254,7 @@ def _matches(entry: Entry, flt: Record) -> bool:
         return False
 
 
-def _sort_key(name: str):  # type: ignore[no-untyped-def]
+def _sort_key(name: str) -> Callable[[Entry], tuple[int, Any]]:
     def key(entry: Entry) -> tuple[int, Any]:
         if name == "hs_lastmodifieddate":
             return (1, entry.cursor or 0)

@@ -38,7 +38,6 @@ class Sandbox:
         self.set_faults(faults, fault_seed)
         self._server: Any = None
         self._thread: threading.Thread | None = None
-        self._advances = 0
 
     @property
     def base_url(self) -> str:
@@ -121,5 +120,4 @@ class Sandbox:
         from taktgeber.sandbox.advance import advance
 
         with self.world.lock:
-            self._advances += 1
             return advance(self.world, seed, new, changed)
