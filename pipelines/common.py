@@ -340,13 +340,13 @@ def _typed_array(values: list[Any], arrow_type: pa.DataType) -> pa.Array:
 
 
 def batched(pages: Iterable[Sequence[Any]], size: int) -> Iterable[list[Any]]:
-    """Group pages of records into batches of at least `size` (the last may be smaller)."""
+    """Regroup pages of records into batches of `size` (the last may be smaller)."""
     batch: list[Any] = []
     for page in pages:
         batch.extend(page)
-        if len(batch) >= size:
-            yield batch
-            batch = []
+        while len(batch) >= size:
+            yield batch[:size]
+            batch = batch[size:]
     if batch:
         yield batch
 

@@ -37,8 +37,8 @@ def clean_state(tmp_path_factory: pytest.TempPathFactory) -> dict:
         (
             {
                 "hubspot": {"list_page_size": 2},
-                "harvest": {"page_size": 2},
-                "xero": {"page_size": 2},
+                "harvest": {"page_size": 2, "batch_rows": 3},  # several Arrow batches
+                "xero": {"page_size": 2, "batch_rows": 2},
             },
             {
                 "hubspot": 2 + 2 + 3 + 1,

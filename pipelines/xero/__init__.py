@@ -271,7 +271,8 @@ def journals(client: RESTClient, batch_rows: int) -> Iterator[Any]:
         header_table, line_table = _journal_tables(batch)
         yield header_table
         if line_table.num_rows:
-            yield dlt.mark.with_hints(line_table, lines_hints)
+            # a table variant: the resource's own hints (journals, journal_id) stay as they are
+            yield dlt.mark.with_hints(line_table, lines_hints, create_table_variant=True)
     state["last_journal_number"] = paginator.offset
 
 
