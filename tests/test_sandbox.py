@@ -1037,3 +1037,68 @@ def test_rate_limit_hubspot_search_five_per_second() -> None:
     assert rejection is not None and rejection.status == 429
     assert json.loads(rejection.body)["policyName"] == "SECONDLY"
     assert limiter.admit("hubspot").rejection is None  # plain reads still have room
+
+
+def test_serve_forever_reads_rate_limits_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import taktgeber.sandbox as package
+
+    seen: dict[str, Any] = {}
+
+    class Recorder:
+        def __init__(self, world: Path, **kwargs: Any) -> None:
+            seen.update(kwargs, world=world)
+
+        def serve_forever(self) -> None:
+            seen["served"] = True
+
+    monkeypatch.setattr(package, "Sandbox", Recorder)
+    monkeypatch.setenv("TAKTGEBER_SANDBOX_RATE_LIMITS", "1")
+    package.serve_forever(TINY, port=8799, faults="5xx=0.1", fault_seed=4)
+    assert seen == {
+        "world": TINY,
+        "host": "127.0.0.1",
+        "port": 8799,
+        "faults": "5xx=0.1",
+        "fault_seed": 4,
+        "rate_limits": True,
+        "served": True,
+    }
+
+
+def test_cli_serves_a_world(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [
+        sys.executable,
+        "-m",
+        "taktgeber",
+        "sandbox",
+        "--world",
+        str(TINY),
+        "--port",
+        str(port),
+    ]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{port}/harvest/v2/clients"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = requests.get(url, headers=HARVEST, timeout=5)
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert [c["id"] for c in answer.json()["clients"]] == [5003, 5002, 5001]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
