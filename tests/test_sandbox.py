@@ -1102,3 +1102,13 @@ def test_cli_serves_a_world(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_stop_closes_keep_alive_connections() -> None:
+    sb = Sandbox(TINY).start()
+    with requests.Session() as session:
+        url = f"{sb.base_url}/harvest/v2/tasks"
+        assert session.get(url, headers=HARVEST, timeout=10).status_code == 200
+        sb.stop()
+        with pytest.raises(requests.ConnectionError):
+            session.get(url, headers=HARVEST, timeout=10)
