@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class User:
     id: int
     first_name: str
@@ -22,7 +22,7 @@ class User:
         return f"{self.first_name} {self.last_name}"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Company:
     n: int
     id: str
@@ -44,7 +44,7 @@ class Company:
     contact_link: str = "number"  # number | vat | name (the latter two planted)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class LineItem:
     id: str
     deal_id: str
@@ -74,7 +74,7 @@ class LineItem:
         return self.billing_date
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Deal:
     id: str
     company: Company
@@ -96,14 +96,14 @@ class Deal:
         return sum(cr.amount_cents for cr in self.change_requests if cr.stage == "closedwon")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Member:
     user: User
     service_type: str
     assignment_id: int
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Project:
     id: int
     name: str
@@ -136,7 +136,7 @@ class Project:
         return self.fee_cents if self.is_fixed_fee else self.cost_budget_cents
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Slot:
     """One invoice to be: work of a customer × currency × month (× project), or a milestone."""
 
