@@ -1,6 +1,6 @@
 {#- One row per billable Harvest time entry with its contracted rate (DESIGN.md §6
     rate_mismatch): the rate line item of the project's deal for the entry's service type
-    (lowest line item id on a tie), else the rate card row for that service type, the
+    (lowest line item id on a tie; only a closed-won deal is a contract), else the rate card row for that service type, the
     project client's currency and the spent date (latest `valid_from` on an overlap).
     `has_rate_mismatch` when a contracted rate exists and differs from the billable rate. -#}
 
@@ -21,6 +21,12 @@ time_entries as (
 line_items as (
 
     select * from {{ ref('int_line_items_classified') }}
+
+),
+
+deals as (
+
+    select * from {{ ref('int_deals_enriched') }}
 
 ),
 
@@ -58,10 +64,13 @@ deal_rates as (
         entries.harvest_time_entry_id,
         line_items.price as contracted_rate
     from entries
+    inner join deals
+        on entries.hubspot_deal_id = deals.hubspot_deal_id
     inner join line_items
-        on entries.hubspot_deal_id = line_items.hubspot_deal_id
+        on deals.hubspot_deal_id = line_items.hubspot_deal_id
         and entries.service_type = line_items.service_type
     where line_items.line_item_role = 'rate'
+        and deals.is_won
     qualify row_number() over (
         partition by entries.harvest_time_entry_id order by line_items.hubspot_line_item_id
     ) = 1

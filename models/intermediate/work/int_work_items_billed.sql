@@ -176,7 +176,7 @@ milestone_items as (
         line_items.due_date as work_date,
         coalesce(line_items.quantity, 1) as quantity,
         coalesce(line_items.price, line_items.amount) as unit_amount,
-        cast(line_items.amount as decimal(18, 4)) as value,
+        cast(coalesce(line_items.amount, line_items.quantity * line_items.price) as decimal(18, 4)) as value,
         true as is_billable,
         line_items.due_date is not null as is_approved,
         cast(null as varchar) as harvest_invoice_number,
