@@ -296,7 +296,7 @@ def test_a_world_without_planted_findings_is_clean(tmp_path: Path) -> None:
 
 def test_finding_rates_are_validated(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown check"):
-        generate("small", 1, tmp_path, finding_rates_by_check={"no_such_check": 0.1})
+        generate("small", 1, tmp_path, finding_rates={"no_such_check": 0.1})
 
 
 def test_small_world_has_every_kind_of_record(world: Path) -> None:

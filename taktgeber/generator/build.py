@@ -11,7 +11,7 @@ from typing import Any
 from taktgeber.generator.books import Books
 from taktgeber.generator.formats import JsonArrayWriter, Uuids, money_text
 from taktgeber.generator.masters import write_harvest, write_hubspot, write_xero_masters
-from taktgeber.generator.params import DEFAULT_AS_OF, SCALES, SELLER_COUNTRY, finding_rates
+from taktgeber.generator.params import DEFAULT_AS_OF, SCALES, SELLER_COUNTRY, resolve_rates
 from taktgeber.generator.plan import World, plan_world
 from taktgeber.generator.planting import eur_cents, record
 from taktgeber.generator.reference import Calendar, Fx, write_seeds
@@ -26,13 +26,13 @@ def generate(
     out: Path = Path("worlds/demo"),
     *,
     finding_rate: float | None = None,
-    finding_rates_by_check: dict[str, float] | None = None,
+    finding_rates: dict[str, float] | None = None,
     as_of: date = DEFAULT_AS_OF,
     with_oracle: bool | None = None,
 ) -> dict[str, int]:
     """Write a world to ``out``; return row counts per ``"<system>/<resource>"``.
 
-    ``finding_rate`` sets every check's planting rate, ``finding_rates_by_check`` single
+    ``finding_rate`` sets every check's planting rate, ``finding_rates`` single
     checks (fractions of their candidates; see params.DEFAULT_FINDING_RATES). KPIs and
     drafts come from the reference oracle for the small and demo scales when it is
     importable (``with_oracle`` forces it on or off).
@@ -46,7 +46,7 @@ def generate(
         scale=SCALES[scale],
         seed=seed,
         as_of=as_of,
-        rates=finding_rates(finding_rate, finding_rates_by_check),
+        rates=resolve_rates(finding_rate, finding_rates),
         fx=fx,
         calendar=calendar,
     )

@@ -65,7 +65,7 @@ DEFAULT_FINDING_RATES: dict[str, float] = {
 CHECKS = tuple(DEFAULT_FINDING_RATES)
 
 
-def finding_rates(
+def resolve_rates(
     finding_rate: float | None = None, overrides: dict[str, float] | None = None
 ) -> dict[str, float]:
     """Defaults, all set to ``finding_rate`` when given, then per-check ``overrides``."""
