@@ -199,12 +199,17 @@ def _print(report: dict[str, Any]) -> None:
         print(
             f"| {name} | {s['rows']:,} | {s['requests']:,} | {s['seconds']:.1f} | {s['rows_per_s']:,.0f} |"
         )
-    print("\n| resource | loader rows/s (alone) | DuckDB read_json rows/s | share |")
-    print("|---|---:|---:|---:|")
+    print(
+        "\n| resource | loader rows/s (alone) | read_json rows/s | share "
+        "| loader rows/CPU-s | read_json rows/CPU-s | share |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name, s in report["single_resource"].items():
         c = report["ceiling_read_json"][name]
         print(
-            f"| {name} | {s['rows_per_s']:,.0f} | {c['rows_per_s']:,.0f} | {s['share_of_ceiling']:.0%} |"
+            f"| {name} | {s['rows_per_s']:,.0f} | {c['rows_per_s']:,.0f} "
+            f"| {s['share_of_ceiling']:.0%} | {s['rows_per_cpu_s']:,.0f} "
+            f"| {c['rows_per_cpu_s']:,.0f} | {s['cpu_share_of_ceiling']:.0%} |"
         )
 
 
