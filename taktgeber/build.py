@@ -92,6 +92,7 @@ class BuildResult:
     open_findings: dict[str, int] = field(default_factory=dict)
     open_amount_eur: dict[str, str] = field(default_factory=dict)
     nodes_passed: int = 0
+    stale_sources: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -145,6 +146,7 @@ def build(
             con.close()
         result.open_findings = {name: int(n) for name, n, _ in rows}
         result.open_amount_eur = {name: f"{to_decimal(eur):.2f}" for name, _, eur in rows}
+    result.stale_sources = check_freshness(warehouse)
     result.seconds = round(time.monotonic() - started, 1)
     return result
 
@@ -159,6 +161,8 @@ def print_report(result: BuildResult) -> None:
     )
     for failure in result.failures:
         print(f"  FAILED  {failure}")
+    for source in result.stale_sources:
+        print(f"  stale   {source}")
     for warning in result.warnings:
         print(f"  warning {warning}")
     if not result.open_findings:
@@ -266,23 +270,64 @@ def prepare_seeds(world_seeds: Path | None, destination: Path) -> Path:
     return destination
 
 
+def check_freshness(warehouse: Path) -> list[str]:
+    """`dbt source freshness`: every source past its warn/error age (or not checkable),
+    e.g. "raw_xero._dlt_loads: error, last loaded 2026-10-01 06:00:00"."""
+    from dbt.cli.main import dbtRunner
+
+    env = _dbt_env(warehouse.resolve(), None)
+    with _environment(env):
+        try:
+            res = dbtRunner().invoke(
+                [
+                    "source",
+                    "freshness",
+                    "--project-dir",
+                    str(PROJECT_DIR),
+                    "--profiles-dir",
+                    str(PROJECT_DIR),
+                    "--quiet",
+                ]
+            )
+        finally:
+            _release_dbt_connection()
+    stale: list[str] = []
+    if res.exception is not None:
+        return [f"freshness not checked: {_one_line(res.exception)}"]
+    results = getattr(res.result, "results", None) or []
+    if not results and not res.success:
+        return ["freshness not checked: dbt could not compile the project"]
+    for run in results:
+        status = str(getattr(run.status, "value", run.status))
+        if status == "pass":
+            continue
+        node = run.node
+        loaded = getattr(run, "max_loaded_at", None)
+        when = f", last loaded {loaded:%Y-%m-%d %H:%M:%S}" if loaded else ""
+        stale.append(f"{node.source_name}.{node.name}: {status}{when}")
+    return stale
+
+
 def run_dbt(
     args: list[str], warehouse: Path, seeds_dir: Path | None = None
 ) -> tuple[list[Failure], list[Failure], int]:
     """Run one dbt command in-process against ``warehouse``: (failures, warnings, passed).
     Without ``seeds_dir``, the seeds of the warehouse's last build (else the repo's)."""
-    warehouse = warehouse.resolve()
+    env = _dbt_env(warehouse.resolve(), seeds_dir)
+    with _environment(env):
+        return _run_dbt(args)
+
+
+def _dbt_env(warehouse: Path, seeds_dir: Path | None) -> dict[str, str]:
     target, default_seeds = build_dirs(warehouse)
     if seeds_dir is None:
         seeds_dir = default_seeds if default_seeds.is_dir() else prepare_seeds(None, default_seeds)
-    env = {
+    return {
         "TAKTGEBER_WAREHOUSE": str(warehouse),
         "TAKTGEBER_SEED_PATH": str(seeds_dir.relative_to(PROJECT_DIR)),
         "DBT_TARGET_PATH": str(target),
         "DBT_LOG_PATH": str(target / "logs"),
     }
-    with _environment(env):
-        return _run_dbt(args)
 
 
 def _run_dbt(args: list[str]) -> tuple[list[Failure], list[Failure], int]:

@@ -198,3 +198,30 @@ def test_small_world_build_matches_its_answer_key(built_small_world):
     assert ledger == len(
         json.loads((built_small_world.world / "taktgeber" / "push_ledger.json").read_text())
     )
+
+
+def test_freshness_names_stale_sources(tmp_path: Path):
+    from taktgeber.build import check_freshness
+
+    warehouse = tmp_path / "stale.duckdb"
+    import_push_ledger(warehouse, None)
+    con = duckdb.connect(str(warehouse))
+    for schema, age_days in (("raw_hubspot", 0), ("raw_harvest", 3), ("raw_xero", 10)):
+        con.execute(f"create schema {schema}")
+        con.execute(
+            f"create table {schema}._dlt_loads as select 'l1' as load_id, 'x' as schema_name, "
+            f"0 as status, now() - interval {age_days} day as inserted_at"
+        )
+    con.execute(
+        "insert into raw_taktgeber.push_ledger (draft_key, loaded_at) values ('TG-1', now())"
+    )
+    con.execute(
+        "insert into raw_taktgeber.push_ledger_lines (draft_key, line_no, loaded_at) "
+        "values ('TG-1', 1, now())"
+    )
+    con.close()
+    stale = check_freshness(warehouse)
+    assert [s.split(",")[0] for s in stale] == [
+        "raw_harvest._dlt_loads: warn",
+        "raw_xero._dlt_loads: error",
+    ]
