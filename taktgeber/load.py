@@ -134,6 +134,10 @@ def _load_one(
 ) -> SourceResult:
     started = time.perf_counter()
     pipeline = pipeline_for(name, warehouse, pipelines_dir)
+    if pipeline.default_schema_name is not None and not dataset_exists(warehouse, DATASETS[name]):
+        # Local state from a load into another (or a deleted) warehouse: its cursors would
+        # make this first load incremental. Start over.
+        pipeline = pipeline.drop()
     stats: dict[str, int] = {}
     source = build_source(name, base_url, retry, options, stats)
     source.schema_contract = SCHEMA_CONTRACT  # type: ignore[assignment]
@@ -194,6 +198,19 @@ def _explain(source: str, exc: BaseException) -> LoadError:
             )
         cause = getattr(cause, "exception", None) or cause.__cause__ or cause.__context__
     return LoadError(f"{source}: load failed: {exc}")
+
+
+def dataset_exists(warehouse: Path, dataset: str) -> bool:
+    if not warehouse.exists():
+        return False
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        found = con.execute(
+            "select count(*) from information_schema.schemata where schema_name = ?", [dataset]
+        ).fetchone()
+        return bool(found and found[0])
+    finally:
+        con.close()
 
 
 def count_rows(warehouse: Path, dataset: str) -> dict[str, int]:

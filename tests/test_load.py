@@ -182,3 +182,18 @@ def test_faults_are_survived_with_the_same_end_state(
     }
     assert all(count > 0 for count in retried.values()), retried
     assert snapshot(tmp_path / "taktgeber.duckdb") == clean["state"]
+
+
+def test_a_new_warehouse_gets_a_full_load_whatever_the_local_state(tmp_path: Path) -> None:
+    """dlt's local pipeline state belongs to a warehouse: a new file starts from scratch."""
+    from taktgeber.load import load
+
+    with Sandbox(TINY) as sandbox:
+        for name in ("first", "second"):
+            result = load(
+                sources=["hubspot"],
+                base_url=sandbox.base_url,
+                warehouse=tmp_path / f"{name}.duckdb",
+                pipelines_dir=tmp_path / "shared-dlt",
+            )
+            assert result.loaded_rows == {"raw_hubspot": FIXTURE_ROWS["raw_hubspot"]}, name
