@@ -5,7 +5,8 @@
     days × remaining AR / sales and stop. In closed form: the stop month is the latest
     month m ≤ K where AR < Σ sales of m..K; days = Σ days of the months after it up to K +
     days(m) × (AR − Σ sales of the months after it) / sales(m). With no stop month (the
-    history runs out) every month's days count. 0.1 day, half-up.
+    history runs out, or the AR is used up exactly) the days of every month reached while
+    AR was left count. 0.1 day, half-up.
     dso_simple: AR ÷ gross sales of the last 90 days (month end − 89 … month end) × 90. -#}
 
 with
@@ -47,7 +48,11 @@ stopped as (
         walked.month,
         walked.hubspot_company_id,
         any_value(walked.receivables_eur) as receivables_eur,
-        sum(walked.walk_days) as all_days,
+        -- no stop month: count the months walked while AR was left to explain (a month
+        -- whose sales use up the AR exactly is the last one counted)
+        sum(walked.walk_days) filter (
+            where round(walked.receivables_eur - (walked.cumulative_sales_eur - walked.walk_sales_eur), 8) > 0
+        ) as all_days,
         arg_max(
             coalesce(walked.days_after, 0)
                 + walked.walk_days

@@ -4,8 +4,6 @@
     `handover_sla_business_days` business days d with closedate < d ≤ the project's
     creation date — ÷ won deals. Business days from int_business_days_numbered. -#}
 
-{%- set project_columns = source_columns(ref('stg_harvest__projects')) %}
-
 with
 
 deals as (
@@ -17,11 +15,10 @@ deal_companies as (
 ),
 
 projects as (
-    -- created_at may be absent from staging: then no project counts as handed over in time
     select
         staged_projects.harvest_project_id,
         staged_projects.project_code,
-        {{ column_or_null(project_columns, 'created_at', 'timestamp') }} as created_at
+        staged_projects.created_at
     from {{ ref('stg_harvest__projects') }} as staged_projects
 ),
 

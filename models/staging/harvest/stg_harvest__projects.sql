@@ -25,6 +25,7 @@ renamed as (
         {{ money(column_or_null(cols, 'fee', 'decimal(18, 2)')) }} as fee,
         {{ iso_date(column_or_null(cols, 'starts_on', 'varchar')) }} as starts_on,
         {{ iso_date(column_or_null(cols, 'ends_on', 'varchar')) }} as ends_on,
+        {{ iso_timestamp(column_or_null(cols, 'created_at', 'varchar')) }} as created_at,
         {{ iso_timestamp(column_or_null(cols, 'updated_at', 'varchar')) }} as updated_at
 
     from source
