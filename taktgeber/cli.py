@@ -13,7 +13,9 @@ from taktgeber.config import DEFAULT_SANDBOX_PORT
 def _cmd_generate(args: argparse.Namespace) -> int:
     from taktgeber.generator import generate
 
-    summary = generate(scale=args.scale, seed=args.seed, out=Path(args.out))
+    summary = generate(
+        scale=args.scale, seed=args.seed, out=Path(args.out), finding_rate=args.finding_rate
+    )
     for resource, count in sorted(summary.items()):
         print(f"{resource:32s} {count:>12,}")
     print(f"world written to {args.out}")
@@ -90,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--scale", choices=["small", "demo", "1m", "10m"], default="demo")
     gen.add_argument("--seed", type=int, default=42)
     gen.add_argument("--out", required=True)
+    gen.add_argument(
+        "--finding-rate",
+        type=float,
+        default=None,
+        help="share of records planted with each finding (default: per-check defaults; 0 = clean)",
+    )
     gen.set_defaults(func=_cmd_generate)
 
     sb = sub.add_parser("sandbox", help="serve a world as HubSpot, Harvest and Xero on loopback")
