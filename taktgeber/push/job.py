@@ -189,6 +189,10 @@ class PushSettings:
     batch_size: int = MAX_BATCH
     max_in_flight: int = 5
     calls_per_minute: int = 60
+    # Batches worked on at once (None: 2 × max_in_flight). Those beyond max_in_flight
+    # write their pending rows while calls are out and wait for a call slot, so the
+    # ledger writes around each call do not hold the next call back.
+    workers: int | None = None
     backoff: Backoff = field(default_factory=Backoff)
     # Before looking up drafts a killed run left pending, wait this long after its last
     # ledger write so a request it had in flight has landed in Xero.
@@ -585,6 +589,7 @@ def _run_work(
         hits = [d for d in other_lookups if d.draft_key in found]
         if hits:
             pusher.confirm_found(hits, found)
-    with ThreadPoolExecutor(max_workers=settings.max_in_flight) as pool:
+    workers = settings.workers or 2 * settings.max_in_flight
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         for future in [pool.submit(pusher.push_batch, b, first) for b, first in work]:
             future.result()

@@ -2,8 +2,9 @@
 
 Xero's limits per tenant (specs/source-apis.md): 5 calls in flight, 60 calls a minute.
 `CallLimiter` keeps both on our side (a sliding 60-second window, so no fixed minute of
-Xero's can see more than 60) and pauses every caller when Xero answers 429 with
-`Retry-After`. Writes are never retried here: whether a failed PUT took effect is
+Xero's can see more than 60; a call holds its place from its start until 60 s after its
+answer, so Xero's own rolling minute never sees 61 however the latency varies) and
+pauses every caller when Xero answers 429 with `Retry-After`. Writes are never retried here: whether a failed PUT took effect is
 unknown, and only the job may decide to re-send (after a lookup by Reference).
 Reads are retried with capped, jittered, finite backoff.
 """
@@ -50,13 +51,21 @@ class Backoff:
 
 
 class CallLimiter:
-    """≤ `max_in_flight` calls at once and ≤ `per_minute` calls started in any 60 s."""
+    """≤ `max_in_flight` calls at once and ≤ `per_minute` calls in any `window` seconds.
+
+    Xero counts a call when it arrives: after we start it, before we hear back. So a call
+    holds a place in the window from its start until `window` seconds after its answer
+    (or its failure): a new call then starts only once the one it replaces arrived at
+    Xero a full window ago, whatever either call's latency. Counting from the start
+    alone, a slow first call and a quick 61st one drew a 429 (and its Retry-After pause);
+    the cost is one call's latency per window."""
 
     def __init__(self, max_in_flight: int = 5, per_minute: int = 60, window: float = 60.0):
         self._slots = threading.BoundedSemaphore(max_in_flight)
         self._per_minute = per_minute
         self._window = window
-        self._started: deque[float] = deque()
+        self._ended: deque[float] = deque()  # when finished calls ended, ascending
+        self._open = 0  # calls started and not yet ended
         self._lock = threading.Lock()
         self._paused_until = 0.0
         self.calls = 0
@@ -69,16 +78,21 @@ class CallLimiter:
         while True:
             with self._lock:
                 now = time.monotonic()
-                while self._started and now - self._started[0] >= self._window:
-                    self._started.popleft()
+                while self._ended and now - self._ended[0] >= self._window:
+                    self._ended.popleft()
                 wait = self._paused_until - now
-                if wait <= 0 and len(self._started) < self._per_minute:
-                    self._started.append(now)
+                if wait <= 0 and len(self._ended) + self._open < self._per_minute:
+                    self._open += 1
                     self.calls += 1
                     return
-                if wait <= 0:
-                    wait = self._window - (now - self._started[0])
+                if wait <= 0:  # the oldest place frees up a window after it ended
+                    wait = self._window - (now - self._ended[0]) if self._ended else 0.01
             time.sleep(min(max(wait, 0.005), 1.0))
+
+    def _end(self) -> None:
+        with self._lock:
+            self._open -= 1
+            self._ended.append(time.monotonic())
 
     def __enter__(self) -> Self:
         self._slots.acquire()
@@ -90,6 +104,7 @@ class CallLimiter:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._end()
         self._slots.release()
 
 

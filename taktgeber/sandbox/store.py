@@ -3,11 +3,15 @@ pre-serialized so a page is a join of ready-made JSON bytes.
 
 Large collections (more than `COMPACT_THRESHOLD` records, e.g. 1 M time entries) keep
 only the serialized bytes plus the few fields paging and incremental filters need (id,
-cursor, sort key, spent_date); the record dict is re-parsed on demand."""
+cursor, sort key, spent_date); the record dict is re-parsed on demand.
+
+Xero documents are also indexed by number and by Reference, and the numbering keeps the
+highest number per prefix, so a write costs the same however many documents are stored."""
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import threading
 import time
@@ -75,6 +79,7 @@ class ResourceSpec:
     cursor_of: Callable[[Record], int | None]
     sort_key: Callable[[Record, int], tuple[Any, ...]]  # (record, insertion seq) → key
     number_of: Callable[[Record], Any] = lambda r: None  # Xero document number
+    reference_of: Callable[[Record], Any] = lambda r: None  # Xero document Reference
 
 
 def _hubspot_cursor(rec: Record) -> int | None:
@@ -118,13 +123,97 @@ def spec_for(system: str, name: str) -> ResourceSpec:
         cursor,
         lambda r, seq: (seq,),
         lambda r, f=number_field: r.get(f) if f else None,
+        (lambda r: r.get("Reference")) if number_field else (lambda r: None),
     )
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal and of the same type (an index key 1 must not stand for 1.0 or True)."""
+    return type(a) is type(b) and a == b
+
+
+def split_number(number: str) -> tuple[str, str]:
+    """`INV-0042` → (`INV-`, `0042`): the head before the trailing run of digits."""
+    cut = len(number)
+    while cut and number[cut - 1].isdigit():
+        cut -= 1
+    return number[:cut], number[cut:]
+
+
+class Numbering:
+    """The document numbers of a collection as a multiset, with the highest number and
+    widest digit run per head (`INV-`), so the next number needs no scan. A head's
+    figures are recomputed only after one of its numbers disappeared (a renumbering)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.heads: dict[str, tuple[int, int]] = {}  # head → (highest, width)
+        self.stale: set[str] = set()
+        self.unreadable = False  # a digit run int() cannot read: callers scan instead
+
+    def add(self, number: str) -> None:
+        self.counts[number] = self.counts.get(number, 0) + 1
+        head, tail = split_number(number)
+        if not tail or head in self.stale:
+            return
+        try:
+            value = int(tail)
+        except ValueError:
+            self.unreadable = True
+            return
+        highest, width = self.heads.get(head, (0, 0))
+        self.heads[head] = (max(highest, value), max(width, len(tail)))
+
+    def remove(self, number: str) -> None:
+        left = self.counts[number] - 1
+        if left:
+            self.counts[number] = left
+            return
+        del self.counts[number]
+        head, tail = split_number(number)
+        if not tail or head in self.stale:
+            return
+        highest, width = self.heads.get(head, (0, 0))
+        try:
+            below = int(tail) < highest and len(tail) < width
+        except ValueError:
+            below = False
+        if not below:
+            self.stale.add(head)  # it may have been the highest or the widest
+
+    def highest(self, head: str) -> tuple[int, int]:
+        """(highest number, widest digit run) of the numbers `head` + digits; (0, 0): none."""
+        if head in self.stale:
+            self.stale.discard(head)
+            self.heads.pop(head, None)
+            for number in self.counts:
+                if split_number(number)[0] == head:
+                    self.add_figures(head, number)
+        return self.heads.get(head, (0, 0))
+
+    def add_figures(self, head: str, number: str) -> None:
+        tail = number[len(head) :]
+        try:
+            value = int(tail)
+        except ValueError:
+            self.unreadable = True
+            return
+        highest, width = self.heads.get(head, (0, 0))
+        self.heads[head] = (max(highest, value), max(width, len(tail)))
 
 
 class Entry:
     """One record: its JSON bytes, cursor (ms), sort key, and (unless compact) the dict."""
 
-    __slots__ = ("_rec", "alt", "blob", "cursor", "day", "key", "number", "rid", "seq")
+    __slots__ = ("_rec", "alt", "blob", "cursor", "day", "key", "number", "ref", "rid", "seq")
 
     def __init__(self, rec: Record, spec: ResourceSpec, seq: int, compact: bool) -> None:
         self.seq = seq
@@ -137,6 +226,7 @@ class Entry:
         self.key: tuple[Any, ...] = spec.sort_key(rec, self.seq)
         self.day: str | None = rec.get("spent_date")
         self.number: Any = spec.number_of(rec)
+        self.ref: Any = spec.reference_of(rec)
         self.alt: bytes | None = None  # a cached variant (e.g. an invoice without LineItems)
         self._rec: Record | None = None if compact else rec
 
@@ -156,6 +246,13 @@ class Resource:
         self.compact = False
         self._seq = 0
         self.by_id: dict[Any, Entry] = {}
+        # Xero documents: entries by number and by Reference (hashable values only; a
+        # record with an unhashable one is in `unindexed`), and the numbering.
+        self.by_number: dict[Any, dict[Any, Entry]] = {}
+        self.by_reference: dict[Any, dict[Any, Entry]] = {}
+        self.unindexed: dict[Any, Entry] = {}
+        self.numbering = Numbering()
+        self.derived: dict[str, tuple[int, Any]] = {}  # name → (version, value); see xero_ledger
         self.property_names: set[str] = set()
         entries = []
         for rec in records:
@@ -166,6 +263,7 @@ class Resource:
             entry = Entry(rec, self.spec, self._next_seq(), self.compact)
             entries.append(entry)
             self.by_id[entry.rid] = entry
+            self._index(entry)
             if system == "hubspot":
                 self.property_names.update((rec.get("properties") or {}).keys())
         entries.sort(key=attrgetter("key"))
@@ -195,11 +293,15 @@ class Resource:
                 entry = Entry(rec, self.spec, self._next_seq(), self.compact)
                 self.by_id[rid] = entry
                 added.append(entry)
+                self._index(entry)
             else:
-                old_key = entry.key
+                old_key, old_number, old_ref = entry.key, entry.number, entry.ref
                 entry.set(rec, self.spec, self.compact)
                 if entry.key != old_key:
                     rekeyed.append(entry)
+                if not (_same(old_number, entry.number) and _same(old_ref, entry.ref)):
+                    self._unindex(entry, old_number, old_ref)
+                    self._index(entry)
             if self.system == "hubspot":
                 self.property_names.update((rec.get("properties") or {}).keys())
         if added or rekeyed:
@@ -207,9 +309,70 @@ class Resource:
         self.version += 1
         self._cache.clear()
 
+    def _index(self, entry: Entry) -> None:
+        if entry.number is None and entry.ref is None:
+            return
+        if entry.number is not None:
+            self.numbering.add(str(entry.number or ""))
+        if not (_hashable(entry.number) and _hashable(entry.ref)):
+            self.unindexed[entry.rid] = entry
+            return
+        if entry.number is not None:
+            self.by_number.setdefault(entry.number, {})[entry.rid] = entry
+        if entry.ref is not None:
+            self.by_reference.setdefault(entry.ref, {})[entry.rid] = entry
+
+    def _unindex(self, entry: Entry, number: Any, ref: Any) -> None:
+        """Drop `entry` from the indexes under its former `number` and `ref`."""
+        if number is None and ref is None:
+            return
+        if number is not None:
+            self.numbering.remove(str(number or ""))
+        if self.unindexed.pop(entry.rid, None) is not None:
+            return
+        for index, value in ((self.by_number, number), (self.by_reference, ref)):
+            if value is None:
+                continue
+            group = index[value]
+            del group[entry.rid]
+            if not group:
+                del index[value]
+
+    def with_number(self, number: Any) -> list[Entry]:
+        """Entries whose number equals `number`, in collection order."""
+        return self._matching(self.by_number, number, "number")
+
+    def with_reference(self, reference: Any) -> list[Entry]:
+        """Entries whose Reference equals `reference`, in collection order."""
+        return self._matching(self.by_reference, reference, "ref")
+
+    def with_references(self, references: Iterable[Any]) -> list[Entry]:
+        """Entries whose Reference is one of `references`, in collection order."""
+        found: dict[int, Entry] = {}
+        for reference in references:
+            for entry in self._matching(self.by_reference, reference, "ref", ordered=False):
+                found[id(entry)] = entry
+        return self.in_order(found.values())
+
+    def _matching(
+        self, index: dict[Any, dict[Any, Entry]], value: Any, attr: str, ordered: bool = True
+    ) -> list[Entry]:
+        if value is None or not _hashable(value):
+            return [e for e in self.entries if getattr(e, attr) == value]
+        found = list((index.get(value) or {}).values())
+        found += [e for e in self.unindexed.values() if getattr(e, attr) == value]
+        return self.in_order(found) if ordered else found
+
+    def in_order(self, entries: Iterable[Entry]) -> list[Entry]:
+        """`entries` in the collection's order (Xero documents: keys are unique)."""
+        return sorted(entries, key=attrgetter("key"))
+
     def _reordered(self, added: list[Entry], rekeyed: list[Entry]) -> list[Entry]:
         """A new sorted list (copy-on-write: a reader keeps the list it holds)."""
         by_key = attrgetter("key")
+        appended = not rekeyed and (not self.entries or self.entries[-1].key <= added[0].key)
+        if appended and all(a.key <= b.key for a, b in itertools.pairwise(added)):
+            return [*self.entries, *added]  # appended in order (new Xero documents)
         if len(added) + len(rekeyed) > max(64, len(self.entries) // 20):
             entries = [*self.entries, *added]
             entries.sort(key=by_key)
@@ -246,16 +409,20 @@ class Resource:
         key: tuple[Any, ...],
         keep: Callable[[Entry], bool] | None,
         arrange: Callable[[list[Entry]], list[Entry]] | None = None,
+        candidates: Callable[[], list[Entry]] | None = None,
     ) -> list[Entry]:
         """Entries passing `keep` (then re-ordered by `arrange`), cached per `key` until the
-        next mutation, so paging through a filtered result scans the collection once."""
+        next mutation, so paging through a filtered result scans the collection once.
+        `candidates`: a superset of the entries `keep` passes, in collection order (from an
+        index), tested instead of the whole collection."""
         if not key:
             return self.entries
         hit = self._cache.get(key)
         if hit is not None:
             self._cache.move_to_end(key)
             return hit
-        result = self.entries if keep is None else [e for e in self.entries if keep(e)]
+        pool = self.entries if candidates is None else candidates()
+        result = pool if keep is None else [e for e in pool if keep(e)]
         if arrange is not None:
             result = arrange(result)
         self._cache[key] = result

@@ -22,7 +22,7 @@ from taktgeber.sandbox.store import (
     dumps,
 )
 from taktgeber.sandbox.timefmt import http_date_to_ms
-from taktgeber.sandbox.xero_where import WhereError, field_value, parse_where
+from taktgeber.sandbox.xero_where import WhereError, field_value, parse_where_implied
 
 PREFIX = "/xero"
 API_ROOT = "/api.xro/2.0"
@@ -127,10 +127,8 @@ def envelope(name: str, blobs: list[bytes], pagination: Record | None = None) ->
 
 def _single(resource: Resource, key: str) -> Response:
     entry = resource.by_id.get(key) or resource.by_id.get(key.lower())
-    if entry is None and resource.name == "Invoices":
-        entry = next((e for e in resource.entries if e.number == key), None)
-    if entry is None and resource.name == "CreditNotes":
-        entry = next((e for e in resource.entries if e.number == key), None)
+    if entry is None and resource.name in ("Invoices", "CreditNotes"):
+        entry = next(iter(resource.with_number(key)), None)  # the first with that number
     if entry is None:
         return not_found()
     return Response(200, envelope(resource.name, [resource.served(entry)]))
@@ -157,13 +155,18 @@ def _list(world: World, resource: Resource, request: Request) -> Response:
         # Inclusive (unconfirmed): a record changed exactly at the cursor is served again.
         tests.append(lambda e: e.cursor is not None and e.cursor >= since)
     where = request.arg("where")
+    candidates = None
     if where:
         try:
-            predicate = parse_where(where)
+            predicate, implied = parse_where_implied(where)
         except WhereError as exc:
             return validation_error(str(exc))
         key.append(("where", where))
         tests.append(lambda e: predicate(e.rec))
+        references = implied.get("Reference")
+        if references is not None and name in ("Invoices", "CreditNotes"):
+            # Only documents with one of these References can pass: test those alone.
+            candidates = lambda refs=references: resource.with_references(refs)
     for param, field_of in _LIST_PARAMS.items():
         raw = request.arg(param)
         if raw:
@@ -194,11 +197,11 @@ def _list(world: World, resource: Resource, request: Request) -> Response:
             return validation_error("offset must be an integer")
         key.append(("offset", offset))
         tests.append(lambda e: e.key[0] > offset)
-        entries = resource.select(tuple(key), _all_of(tests), arrange)
+        entries = resource.select(tuple(key), _all_of(tests), arrange, candidates)
         blobs = [resource.served(e) for e in entries[:JOURNALS_PER_CALL]]
         return Response(200, envelope(name, blobs), is_page=True)
 
-    entries = resource.select(tuple(key), _all_of(tests), arrange)
+    entries = resource.select(tuple(key), _all_of(tests), arrange, candidates)
     page_arg = request.arg("page")
     if page_arg is None or name in UNPAGED:
         blobs = (

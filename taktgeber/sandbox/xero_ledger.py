@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 
 from taktgeber.money import round_money, to_decimal
-from taktgeber.sandbox.store import Record, World
+from taktgeber.sandbox.store import Record, Resource, World
 from taktgeber.sandbox.timefmt import any_to_ms, ms_to_date_string, ms_to_xero
 
 BASE_CURRENCY = "EUR"
@@ -67,15 +67,58 @@ def parse_date(value: Any) -> int:
     return ms - ms % 86_400_000
 
 
+def _derived(resource: Resource, name: str, build: Any) -> Any:
+    """`build(resource)`, kept on the resource until its next change (reference data such
+    as tax rates, accounts and contacts is read for every document written)."""
+    hit = resource.derived.get(name)
+    if hit is None or hit[0] != resource.version:
+        hit = (resource.version, build(resource))
+        resource.derived[name] = hit
+    return hit[1]
+
+
 def tax_rates(world: World) -> dict[str, Decimal]:
-    return {
-        str(r["TaxType"]): to_decimal(r.get("EffectiveRate") or 0)
-        for r in (e.rec for e in world.get("xero", "TaxRates").entries)
-    }
+    return _derived(  # type: ignore[no-any-return]
+        world.get("xero", "TaxRates"),
+        "rates",
+        lambda res: {
+            str(r["TaxType"]): to_decimal(r.get("EffectiveRate") or 0)
+            for r in (e.rec for e in res.entries)
+        },
+    )
+
+
+def tax_rates_by_type(world: World) -> dict[str, Record]:
+    return _derived(  # type: ignore[no-any-return]
+        world.get("xero", "TaxRates"),
+        "by_type",
+        lambda res: {str(e.rec["TaxType"]): e.rec for e in res.entries},
+    )
 
 
 def accounts_by_code(world: World) -> dict[str, Record]:
-    return {str(e.rec.get("Code")): e.rec for e in world.get("xero", "Accounts").entries}
+    return _derived(  # type: ignore[no-any-return]
+        world.get("xero", "Accounts"),
+        "by_code",
+        lambda res: {str(e.rec.get("Code")): e.rec for e in res.entries},
+    )
+
+
+def _first_by(field: str, lower: bool = False) -> Any:
+    """A builder: value of `field` → the first contact (in collection order) with it."""
+
+    def build(resource: Resource) -> dict[Any, Record]:
+        found: dict[Any, Record] = {}
+        for entry in resource.entries:
+            rec = entry.rec
+            value = rec[field].lower() if lower else rec.get(field)
+            try:
+                found.setdefault(value, rec)
+            except TypeError:  # an unhashable value matches no reference
+                continue
+        return found
+
+    return build
 
 
 def find_contact(world: World, ref: Any) -> Record | None:
@@ -85,19 +128,45 @@ def find_contact(world: World, ref: Any) -> Record | None:
     contacts = world.get("xero", "Contacts")
     if ref.get("ContactID"):
         wanted = str(ref["ContactID"]).lower()
-        return next((e.rec for e in contacts.entries if e.rec["ContactID"].lower() == wanted), None)
+        by_id = _derived(contacts, "by_lower_id", _first_by("ContactID", lower=True))
+        return by_id.get(wanted)  # type: ignore[no-any-return]
     for field in ("ContactNumber", "Name"):
         if ref.get(field):
-            match = next((e.rec for e in contacts.entries if e.rec.get(field) == ref[field]), None)
+            try:
+                match = _derived(contacts, f"by_{field}", _first_by(field)).get(ref[field])
+            except TypeError:  # an unhashable reference (a list, an object)
+                match = next(
+                    (e.rec for e in contacts.entries if e.rec.get(field) == ref[field]), None
+                )
             if match is not None:
-                return match
+                return match  # type: ignore[no-any-return]
     return None
 
 
 def next_number(world: World, kind: DocKind, taken: set[str]) -> str:
-    """`INV-0004` after the highest `INV-nnnn` so far (width kept, at least 4 digits)."""
+    """`INV-0004` after the highest `INV-nnnn` so far (width kept, at least 4 digits).
+    The stored numbers' highest and widest come from the collection's numbering."""
+    resource = world.get("xero", kind.collection)
+    numbering = resource.numbering
+    # The numbering keys a number by what precedes its trailing digits, which is the
+    # prefix exactly when the prefix does not end in a digit.
+    if not kind.prefix or kind.prefix[-1].isdigit() or numbering.unreadable:
+        return _next_number_scan(resource, kind, taken)
+    stored_highest, stored_width = numbering.highest(kind.prefix)
+    if numbering.unreadable:  # a recount met a digit run int() cannot read
+        return _next_number_scan(resource, kind, taken)
+    highest, width = stored_highest, max(4, stored_width)
+    for number in taken:
+        tail = number[len(kind.prefix) :]
+        if number.startswith(kind.prefix) and tail.isdigit():
+            highest, width = max(highest, int(tail)), max(width, len(tail))
+    return f"{kind.prefix}{highest + 1:0{width}d}"
+
+
+def _next_number_scan(resource: Resource, kind: DocKind, taken: set[str]) -> str:
+    """`next_number` over every stored number (prefixes ending in a digit, odd digits)."""
     highest, width = 0, 4
-    numbers = [str(e.number or "") for e in world.get("xero", kind.collection).entries]
+    numbers = [str(e.number or "") for e in resource.entries]
     for number in [*numbers, *taken]:
         tail = number[len(kind.prefix) :]
         if number.startswith(kind.prefix) and tail.isdigit():
@@ -191,18 +260,25 @@ def _fx_rate(currency: str, date_ms: int) -> float:
 
 
 def post_journal(
-    world: World, doc: Record, kind: DocKind, reverse: bool = False, journal_id: str | None = None
+    world: World,
+    doc: Record,
+    kind: DocKind,
+    reverse: bool = False,
+    journal_id: str | None = None,
+    pending: list[Record] | None = None,
 ) -> Record | None:
     """The journal Xero posts when an ACCREC invoice or credit note is AUTHORISED: AR
     (debit, gross) against revenue (credit, net) and output VAT (credit), in EUR at the
-    document's CurrencyRate. Credit notes and voids post the opposite signs."""
+    document's CurrencyRate. Credit notes and voids post the opposite signs.
+    `pending`: collect the journal there (numbered after the ones already in it) for the
+    caller to store with the rest of its batch, instead of storing it now."""
     doc_type = doc.get("Type")
     if doc_type not in ("ACCREC", "ACCRECCREDIT"):
         return None
     sign = Decimal(1 if doc_type == "ACCREC" else -1) * (-1 if reverse else 1)
     rate = to_decimal(doc.get("CurrencyRate") or 1) or Decimal(1)
     accounts = accounts_by_code(world)
-    rates_by_type = {str(e.rec["TaxType"]): e.rec for e in world.get("xero", "TaxRates").entries}
+    rates_by_type = tax_rates_by_type(world)
     revenue: dict[tuple[str, str], list[Decimal]] = {}
     for line in doc.get("LineItems") or []:
         net = round_money(to_decimal(line["LineAmount"]) / rate)
@@ -247,7 +323,11 @@ def post_journal(
     for position, journal_line in enumerate(lines):  # line ids follow from the journal's
         journal_line["JournalLineID"] = str(uuid.uuid5(uuid.UUID(journal_id), str(position)))
     journals = world.get("xero", "Journals")
-    number = max((int(e.key[0]) for e in journals.entries), default=0) + 1
+    # Journals are kept in JournalNumber order: the last one has the highest number.
+    if pending:
+        number = int(pending[-1]["JournalNumber"]) + 1
+    else:
+        number = (int(journals.entries[-1].key[0]) if journals.entries else 0) + 1
     now = world.now_ms()
     journal = {
         "JournalID": journal_id,
@@ -259,7 +339,10 @@ def post_journal(
         "SourceType": doc_type,
         "JournalLines": lines,
     }
-    journals.upsert([journal])
+    if pending is None:
+        journals.upsert([journal])
+    else:
+        pending.append(journal)
     return journal
 
 
@@ -299,8 +382,8 @@ def build_document(
     if number:
         others = [
             e.rec
-            for e in world.get("xero", kind.collection).entries
-            if e.number == number and (existing is None or e.rid != existing[kind.id_field])
+            for e in world.get("xero", kind.collection).with_number(number)
+            if existing is None or e.rid != existing[kind.id_field]
         ]
         unique_scope = doc_type in ("ACCREC", "ACCRECCREDIT")
         if unique_scope and (number in taken or any(o.get("Type") == doc_type for o in others)):

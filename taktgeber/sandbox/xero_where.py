@@ -13,6 +13,10 @@ from typing import Any
 from taktgeber.sandbox.timefmt import iso_to_ms, xero_to_ms
 
 Predicate = Callable[[dict[str, Any]], bool]
+# What a clause implies about plain fields: a record it passes has, for each field named,
+# a value in the set (`Reference=="A" OR Reference=="B"` → {"Reference": {"A", "B"}}), so
+# an index on the field can hand over the candidates instead of a full scan.
+Implied = dict[str, frozenset[Any]]
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -85,27 +89,40 @@ class _Parser:
             return token[1].upper() == word
         return token[0] == "op" and token[1] == ("&&" if word == "AND" else "||")
 
-    def parse(self) -> Predicate:
-        predicate = self.parse_or()
+    def parse(self) -> tuple[Predicate, Implied]:
+        predicate, implied = self.parse_or()
         if self.peek() is not None:
             raise WhereError(f"unexpected token {self.peek()!r} in where clause")
-        return predicate
+        return predicate, implied
 
-    def parse_or(self) -> Predicate:
+    def parse_or(self) -> tuple[Predicate, Implied]:
         parts = [self.parse_and()]
         while self._is_word("OR"):
             self.pos += 1
             parts.append(self.parse_and())
-        return parts[0] if len(parts) == 1 else (lambda r: any(p(r) for p in parts))
+        if len(parts) == 1:
+            return parts[0]
+        preds = [p for p, _ in parts]
+        # A field is implied by the OR only if every branch implies it: the union.
+        shared = set.intersection(*(set(i) for _, i in parts))
+        implied = {f: frozenset().union(*(i[f] for _, i in parts)) for f in shared}
+        return (lambda r: any(p(r) for p in preds)), implied
 
-    def parse_and(self) -> Predicate:
+    def parse_and(self) -> tuple[Predicate, Implied]:
         parts = [self.parse_atom()]
         while self._is_word("AND"):
             self.pos += 1
             parts.append(self.parse_atom())
-        return parts[0] if len(parts) == 1 else (lambda r: all(p(r) for p in parts))
+        if len(parts) == 1:
+            return parts[0]
+        preds = [p for p, _ in parts]
+        implied: Implied = {}
+        for _, each in parts:  # every part holds: the intersection
+            for f, values in each.items():
+                implied[f] = implied[f] & values if f in implied else values
+        return (lambda r: all(p(r) for p in preds)), implied
 
-    def parse_atom(self) -> Predicate:
+    def parse_atom(self) -> tuple[Predicate, Implied]:
         token = self.peek()
         if token == ("paren", "("):
             self.pos += 1
@@ -114,8 +131,8 @@ class _Parser:
             return inner
         if token is not None and token[0] == "name" and token[1].upper() == "NOT":
             self.pos += 1
-            inner = self.parse_atom()
-            return lambda r: not inner(r)
+            negated, _ = self.parse_atom()
+            return (lambda r: not negated(r)), {}
         name = self.take("name")[1]
         for method in ("Contains", "StartsWith", "EndsWith"):
             if name.endswith("." + method):
@@ -123,10 +140,10 @@ class _Parser:
                 self.take("paren", "(")
                 needle = str(self.parse_value())
                 self.take("paren", ")")
-                return _method(path, method, needle)
+                return _method(path, method, needle), {}
         op = self.take("op")[1]
         value = self.parse_value()
-        return _compare(name, op, value)
+        return _compare(name, op, value), _implied(name, op, value)
 
     def parse_value(self) -> Any:
         kind, text = self.take()
@@ -156,6 +173,15 @@ class _Parser:
                 numbers = [int(a) for a in args] + [0] * (6 - len(args))
                 return int(datetime(*numbers[:6], tzinfo=UTC).timestamp() * 1000)
         raise WhereError(f"unexpected value {text!r} in where clause")
+
+
+def _implied(path: str, op: str, wanted: Any) -> Implied:
+    """`Field=="text"` passes only records whose stored value is exactly "text" (a stored
+    `/Date()/` string compares as ms, never equal to text); fields ending in ID compare
+    case-blind and nested paths are not indexed, so they imply nothing."""
+    if op == "==" and isinstance(wanted, str) and "." not in path and not path.endswith("ID"):
+        return {path: frozenset((wanted,))}
+    return {}
 
 
 def _compare(path: str, op: str, wanted: Any) -> Predicate:
@@ -199,4 +225,9 @@ def _method(path: str, method: str, needle: str) -> Predicate:
 
 def parse_where(text: str) -> Predicate:
     """Compile a where clause; raises `WhereError` when it cannot be read."""
+    return _Parser(text).parse()[0]
+
+
+def parse_where_implied(text: str) -> tuple[Predicate, Implied]:
+    """The compiled clause and what it implies about plain fields (see `Implied`)."""
     return _Parser(text).parse()

@@ -146,19 +146,27 @@ def _save_batch(
         )
     blobs: list[bytes] = []
     committed = False
+    # Stored together at the end (one re-ordering of each collection per call, not one
+    # per document); nothing below reads them back before that.
+    stored: list[Record] = []
+    journals: list[Record] = []
     for element, doc, errors, existing in results:
         if errors or doc is None:
             echo = {**_echo(element, kind), "HasErrors": True, "StatusAttributeString": "ERROR"}
             echo["ValidationErrors"] = [{"Message": m} for m in errors]
             blobs.append(orjson.dumps(echo))
             continue
-        resource.upsert([doc])
+        stored.append(doc)
         committed = True
-        _post(world, kind, doc, existing)
+        _post(world, kind, doc, existing, journals)
         shown = dict(doc)
         if not summarize:
             shown["StatusAttributeString"] = "OK"
         blobs.append(orjson.dumps(shown))
+    if stored:
+        resource.upsert(stored)
+    if journals:
+        world.get("xero", "Journals").upsert(journals)
     response = Response(200, envelope(kind.collection, blobs), committed_write=committed)
     return response
 
@@ -170,12 +178,14 @@ def _is_void(element: Record, existing: Record) -> bool:
     ) or (wanted == "DELETED" and existing["Status"] in ("DRAFT", "SUBMITTED"))
 
 
-def _post(world: World, kind: DocKind, doc: Record, existing: Record | None) -> None:
+def _post(
+    world: World, kind: DocKind, doc: Record, existing: Record | None, pending: list[Record]
+) -> None:
     before = (existing or {}).get("Status")
     if doc["Status"] == "AUTHORISED" and before != "AUTHORISED":
-        post_journal(world, doc, kind)
+        post_journal(world, doc, kind, pending=pending)
     elif doc["Status"] == "VOIDED" and before == "AUTHORISED":
-        post_journal(world, doc, kind, reverse=True)
+        post_journal(world, doc, kind, reverse=True, pending=pending)
 
 
 def _echo(element: Record, kind: DocKind) -> Record:
