@@ -68,19 +68,7 @@ described as (
     select
         aggregated.*,
         {{ round_money('aggregated.quantity * aggregated.unit_amount') }} as line_amount,
-        case
-            -- re-invoiced expenses: the account_roles seed's `expense_revenue` role, else
-            -- var `expense_revenue_account_code` (SKR03 8405 "Weiterberechnete Auslagen")
-            when aggregated.kind = 'expense' then coalesce(
-                (select min(cast(account_roles.account_code as varchar)) from account_roles where account_roles.role = 'expense_revenue'),
-                '{{ var("expense_revenue_account_code", "8405") }}'
-            )
-            -- a milestone without a catalogued service type: the catalogue's first revenue account
-            else coalesce(
-                services.revenue_account_code,
-                (select min(cast(service_catalogue.revenue_account_code as varchar)) from service_catalogue)
-            )
-        end as account_code,
+        {{ line_account_code('aggregated.kind', 'services.revenue_account_code') }} as account_code,
         case aggregated.kind
             when 'time' then concat(
                 coalesce(services.service_name, aggregated.service_type, 'Services'),

@@ -7,6 +7,22 @@ corrections as (
     select * from {{ ref('int_invoiced_work_corrected') }}
 ),
 
+service_catalogue as (
+    select * from {{ ref('service_catalogue') }}
+),
+
+account_roles as (
+    select * from {{ ref('account_roles') }}
+),
+
+services as (
+    select
+        service_catalogue.service_type,
+        min(cast(service_catalogue.revenue_account_code as varchar)) as revenue_account_code
+    from service_catalogue
+    group by service_catalogue.service_type
+),
+
 keyed as (
     select
         corrections.*,
@@ -30,12 +46,15 @@ final as (
         keyed.quantity,
         keyed.unit_amount,
         keyed.line_amount,
+        {{ line_account_code('keyed.kind', 'services.revenue_account_code') }} as account_code,
         keyed.harvest_project_id,
         keyed.service_type,
         case when keyed.harvest_time_entry_id is null then cast([] as bigint[]) else [keyed.harvest_time_entry_id] end as harvest_time_entry_ids,
         case when keyed.harvest_expense_id is null then cast([] as bigint[]) else [keyed.harvest_expense_id] end as harvest_expense_ids,
         case when keyed.hubspot_line_item_id is null then cast([] as varchar[]) else [keyed.hubspot_line_item_id] end as hubspot_line_item_ids
     from keyed
+    left join services
+        on keyed.service_type = services.service_type
 )
 
 select * from final
