@@ -9,7 +9,7 @@ WORLD ?= worlds/demo
 PORT ?= 8765
 SEED ?= 42
 
-.PHONY: install test demo bench bench-load lint clean
+.PHONY: install test demo bench bench-load bench-build bench-dashboard lint clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -31,6 +31,14 @@ bench: bench-load
 
 bench-load: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_load
+
+BENCH_WORLD ?= /tmp/w1m
+
+bench-build: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_build --world $(BENCH_WORLD)
+
+bench-dashboard: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_dashboard
 
 lint: $(STAMP)
 	$(BIN)/ruff check taktgeber pipelines tests

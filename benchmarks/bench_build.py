@@ -1,0 +1,481 @@
+"""Benchmark `taktgeber build` on a generated world, beside "the floor": the same model
+SQL run directly in DuckDB.
+
+    python -m benchmarks.bench_build [--world DIR] [--scale 1m|10m] [--runs 3]
+
+1. Raw warehouse: the world is served by the sandbox (its own process, loopback) and
+   loaded with `taktgeber.load.load()` into `bench-out/raw-<world>.duckdb`. That file is
+   cached: reruns skip the load (delete it to reload).
+2. Full build: a copy of the raw file, then `taktgeber.build.build(world, as_of, wh)`;
+   repeated `--runs` times (each in a fresh worker process, so its peak RSS is its own).
+   In the same worker, after the full build: a rebuild with no change, then a rebuild
+   after touching one day of time entries (hours + 0.01 h on every entry of one day).
+3. Peak memory: `ru_maxrss` of the worker (RUSAGE_SELF) and of its children
+   (RUSAGE_CHILDREN); dbt and DuckDB run inside the worker.
+4. The floor: every model's compiled SQL of the full build (`run_results.json`, in the
+   order dbt finished them, so parents come first) executed with plain duckdb against a
+   copy of the raw file + seeds, as CTAS (views as views). Then, separately, every data
+   test's compiled query as `select count(*) from (...)`.
+
+Writes `bench-out/bench_build.json` and prints a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from taktgeber.config import REPO_ROOT
+
+OUT = REPO_ROOT / "bench-out"
+DEFAULT_WORLD = Path("/tmp/w1m")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for_port(port: int, timeout: float = 900.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"sandbox did not open port {port} within {timeout}s")
+
+
+def _machine() -> str:
+    return (
+        f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
+        f"Python {platform.python_version()}, duckdb {duckdb.__version__}"
+    )
+
+
+def _loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def raw_warehouse(world: Path) -> tuple[Path, dict[str, Any]]:
+    """The cached raw warehouse for ``world``; loads it through the sandbox if missing."""
+    raw = OUT / f"raw-{world.name}.duckdb"
+    if raw.exists():
+        return raw, {"cached": True}
+    from pipelines.common import RetryPolicy
+    from taktgeber.load import load
+
+    port = _free_port()
+    sandbox = subprocess.Popen(
+        [sys.executable, "-m", "taktgeber", "sandbox", "--world", str(world), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="bench-build-load-", dir=OUT))
+    la0 = _loadavg()
+    try:
+        _wait_for_port(port)
+        started = time.perf_counter()
+        load(
+            base_url=f"http://127.0.0.1:{port}",
+            warehouse=workdir / "raw.duckdb",
+            pipelines_dir=workdir / "dlt",
+            retry=RetryPolicy(),
+        )
+        seconds = time.perf_counter() - started
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=30)
+    shutil.move(str(workdir / "raw.duckdb"), raw)
+    shutil.rmtree(workdir, ignore_errors=True)
+    return raw, {"cached": False, "load_seconds": seconds, "load_average": [la0, _loadavg()]}
+
+
+def _as_of(world: Path) -> date:
+    key = json.loads((world / "answer_key.json").read_text(encoding="utf-8"))
+    return date.fromisoformat(key["as_of_date"])
+
+
+def _rss_mib() -> dict[str, float]:
+    # Linux: ru_maxrss is in KiB.
+    return {
+        "self_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "children_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
+
+
+def _touch_a_day(warehouse: Path) -> dict[str, Any]:
+    """Change every time entry of the busiest day of the latest month a little."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        day = con.execute(
+            "select spent_date from raw_harvest.time_entries "
+            "group by spent_date order by spent_date desc limit 1 offset 20"
+        ).fetchall()[0][0]
+        n = con.execute(
+            "update raw_harvest.time_entries set hours = hours + 0.01 where spent_date = ?",
+            [day],
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+    return {"day": str(day), "rows_changed": int(n)}
+
+
+def worker(world: Path, raw: Path, work: Path, incremental: bool) -> dict[str, Any]:
+    """One full build of a fresh copy of ``raw`` (then the incremental rebuilds)."""
+    from taktgeber.build import build
+
+    as_of = _as_of(world)
+    shutil.copyfile(raw, work)
+    wal = work.with_suffix(work.suffix + ".wal")
+    if wal.exists():
+        wal.unlink()
+    out: dict[str, Any] = {"load_average_before": _loadavg()}
+
+    def timed(label: str) -> None:
+        la = _loadavg()
+        started, cpu = time.perf_counter(), _cpu()
+        result = build(world, as_of, work)
+        out[label] = {
+            "seconds": time.perf_counter() - started,
+            "cpu_seconds": _cpu() - cpu,
+            "ok": result.ok,
+            "nodes_passed": result.nodes_passed,
+            "failures": [str(f) for f in result.failures][:10],
+            "load_average": la,
+        }
+
+    timed("full")
+    out["rss_after_full"] = _rss_mib()
+    if incremental:
+        timed("rebuild_no_change")
+        out["touch"] = _touch_a_day(work)
+        timed("rebuild_after_touching_a_day")
+    out["rss"] = _rss_mib()
+    return out
+
+
+def _cpu() -> float:
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
+
+def _node_timings(warehouse: Path) -> list[dict[str, Any]]:
+    from taktgeber.build import build_dirs
+
+    target, _ = build_dirs(warehouse)
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
+    return results["results"]
+
+
+def floor(raw: Path, work: Path, built: Path) -> dict[str, Any]:
+    """The full build's compiled model SQL as plain DuckDB CTAS, then its tests."""
+    from taktgeber.build import build_dirs
+
+    target, _ = build_dirs(built)
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
+    nodes = manifest["nodes"]
+    shutil.copyfile(raw, work)
+    con = duckdb.connect(str(work))
+    out: dict[str, Any] = {"load_average_before": _loadavg(), "models": {}, "skipped": []}
+    cpu0 = _cpu()
+    # The same Python SQL functions dbt's profile registers (plugin taktgeber.dbt_functions).
+    from taktgeber.dbt_functions import Plugin
+
+    Plugin.configure_connection(None, con)  # type: ignore[arg-type]
+    try:
+        # Seeds as they are in the built warehouse (reference data, tiny).
+        con.execute(f"attach '{built}' as built (read_only)")
+        seeds_started = time.perf_counter()
+        for uid, node in nodes.items():
+            if node["resource_type"] != "seed":
+                continue
+            schema, name = node["schema"], node.get("alias") or node["name"]
+            con.execute(f'create schema if not exists "{schema}"')
+            con.execute(
+                f'create or replace table "{schema}"."{name}" as '
+                f'select * from built."{schema}"."{name}"'
+            )
+        # Raw tables the build itself creates (push ledger import), copied as built.
+        have = set(
+            con.execute(
+                "select table_schema, table_name from information_schema.tables "
+                "where table_catalog = current_database()"
+            ).fetchall()
+        )
+        for schema, name in con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = 'built' and table_schema like 'raw_%'"
+        ).fetchall():
+            if (schema, name) not in have:
+                con.execute(f'create schema if not exists "{schema}"')
+                con.execute(
+                    f'create table "{schema}"."{name}" as select * from built."{schema}"."{name}"'
+                )
+        out["seeds_seconds"] = time.perf_counter() - seeds_started
+        con.execute("detach built")
+        total = 0.0
+        started_all = time.perf_counter()
+        for r in results:
+            uid = r["unique_id"]
+            if not uid.startswith("model."):
+                continue
+            node = nodes[uid]
+            mat = node["config"]["materialized"]
+            sql = r.get("compiled_code") or node.get("compiled_code")
+            if mat == "ephemeral" or not sql:
+                out["skipped"].append(uid)
+                continue
+            full_rel = r.get("relation_name") or node["relation_name"]
+            rel = full_rel
+            # dbt's relation names carry the catalog (file name); drop it.
+            parts = rel.split(".")
+            rel = ".".join(parts[-2:])
+            con.execute(f"create schema if not exists {parts[-2]}")
+            kind = "view" if mat == "view" else "table"
+            if mat == "incremental" and full_rel in sql:
+                # run_results of an incremental run: the SQL reads the previous state.
+                con.execute(f"attach '{built}' as built (read_only)")
+                con.execute(f"create or replace table {rel} as select * from built.{rel}")
+                con.execute("detach built")
+            started = time.perf_counter()
+            con.execute(f"create or replace {kind} {rel} as {sql}")
+            seconds = time.perf_counter() - started
+            total += seconds
+            out["models"][uid.split(".")[-1]] = {
+                "materialized": mat,
+                "seconds": seconds,
+                "dbt_seconds": r.get("execution_time"),
+            }
+        out["models_seconds"] = total
+        out["models_wall_seconds"] = time.perf_counter() - started_all
+        test_total = 0.0
+        n_tests = 0
+        for r in results:
+            uid = r["unique_id"]
+            if not uid.startswith("test."):
+                continue
+            sql = r.get("compiled_code") or nodes.get(uid, {}).get("compiled_code")
+            if not sql:
+                continue
+            started = time.perf_counter()
+            try:
+                con.execute(f"select count(*) from ({sql}) t").fetchall()
+            except duckdb.Error:
+                out["skipped"].append(uid)
+                continue
+            test_total += time.perf_counter() - started
+            n_tests += 1
+        out["tests_seconds"] = test_total
+        out["cpu_seconds"] = _cpu() - cpu0
+        out["tests"] = n_tests
+        out["load_average_after"] = _loadavg()
+    finally:
+        con.close()
+    return out
+
+
+def _run_worker(world: Path, raw: Path, work: Path, incremental: bool) -> dict[str, Any]:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.bench_build",
+            "--_worker",
+            "--world",
+            str(world),
+            "--_raw",
+            str(raw),
+            "--_work",
+            str(work),
+            *(["--_incremental"] if incremental else []),
+        ],
+        check=False,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"worker failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--world", default=str(DEFAULT_WORLD), help="a generated world folder")
+    parser.add_argument("--scale", default="1m", choices=["1m", "10m"])
+    parser.add_argument("--runs", type=int, default=3, help="full builds (median)")
+    parser.add_argument("--load-only", action="store_true", help="only make the raw cache")
+    parser.add_argument("--skip-floor", action="store_true")
+    parser.add_argument(
+        "--floor-only",
+        action="store_true",
+        help="only the floor, from the last build in bench-out (adds it to bench_build.json)",
+    )
+    parser.add_argument("--_worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--_raw", help=argparse.SUPPRESS)
+    parser.add_argument("--_work", help=argparse.SUPPRESS)
+    parser.add_argument("--_incremental", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    world = Path(args.world)
+    if args._worker:
+        res = worker(world, Path(args._raw), Path(args._work), args._incremental)
+        print(json.dumps(res, default=str))
+        return 0
+    if args.scale == "10m" and args.world == str(DEFAULT_WORLD):
+        print("--scale 10m needs --world DIR of a generated 10m world", file=sys.stderr)
+        return 2
+    OUT.mkdir(exist_ok=True)
+    report: dict[str, Any] = {
+        "world": str(world),
+        "scale": args.scale,
+        "machine": _machine(),
+        "load_average_start": _loadavg(),
+        "as_of": _as_of(world).isoformat(),
+    }
+    if args.floor_only:
+        return _floor_only(world)
+    raw, report["raw"] = raw_warehouse(world)
+    report["raw"]["file"] = str(raw)
+    report["raw"]["mib"] = raw.stat().st_size / 2**20
+    print(f"raw warehouse {raw} ({report['raw']})", flush=True)
+    if args.load_only:
+        return 0
+    work = OUT / f"build-{world.name}.duckdb"
+    runs = []
+    for i in range(args.runs):
+        res = _run_worker(world, raw, work, incremental=(i == 0))
+        runs.append(res)
+        print(
+            f"run {i + 1}: full {res['full']['seconds']:.1f} s "
+            f"(ok={res['full']['ok']}, load {res['full']['load_average']}), "
+            f"peak RSS {res['rss']['self_mib']:.0f} MiB",
+            flush=True,
+        )
+        if i == 0:
+            for k in ("rebuild_no_change", "rebuild_after_touching_a_day"):
+                print(f"  {k}: {res[k]['seconds']:.1f} s (load {res[k]['load_average']})")
+            report["dbt_nodes_first_run"] = [
+                {
+                    "node": r["unique_id"],
+                    "status": r["status"],
+                    "seconds": r["execution_time"],
+                }
+                for r in _node_timings(work)
+            ]
+        # Keep the incremental run's copy out of the way of the next full run.
+        (OUT / "bench_build.json").write_text(
+            json.dumps({**report, "runs": runs}, indent=2, default=str)
+        )
+    report["runs"] = runs
+    fulls = [r["full"]["seconds"] for r in runs]
+    report["full_median_seconds"] = statistics.median(fulls)
+    report["peak_rss_mib_max"] = max(
+        max(r["rss"]["self_mib"], r["rss"]["children_mib"]) for r in runs
+    )
+    first = runs[0]
+    report["incremental"] = {
+        k: first[k]["seconds"] for k in ("rebuild_no_change", "rebuild_after_touching_a_day")
+    }
+    report["incremental"]["touch"] = first.get("touch")
+    # The last worker's build (a plain full build) holds the run_results for the floor.
+    if not args.skip_floor:
+        # Same file name as the built warehouse: dbt's compiled SQL names its catalog.
+        floor_work = OUT / "floor" / work.name
+        floor_work.parent.mkdir(exist_ok=True)
+        report["floor"] = floor(raw, floor_work, work)
+        f = report["floor"]
+        report["floor"]["models_plus_tests_seconds"] = f["models_seconds"] + f["tests_seconds"]
+        report["ratio_full_to_floor_models"] = report["full_median_seconds"] / f["models_seconds"]
+        report["ratio_full_to_floor_models_tests"] = report["full_median_seconds"] / (
+            f["models_seconds"] + f["tests_seconds"]
+        )
+        floor_work.unlink(missing_ok=True)
+    report["load_average_end"] = _loadavg()
+    (OUT / "bench_build.json").write_text(json.dumps(report, indent=2, default=str))
+    _print(report)
+    return 0
+
+
+def _floor_only(world: Path) -> int:
+    report = json.loads((OUT / "bench_build.json").read_text(encoding="utf-8"))
+    raw = OUT / f"raw-{world.name}.duckdb"
+    work = OUT / f"build-{world.name}.duckdb"
+    floor_work = OUT / "floor" / work.name
+    floor_work.parent.mkdir(exist_ok=True)
+    report["floor"] = f = floor(raw, floor_work, work)
+    floor_work.unlink(missing_ok=True)
+    f["models_plus_tests_seconds"] = f["models_seconds"] + f["tests_seconds"]
+    fulls = [r["full"]["seconds"] for r in report["runs"]]
+    report["full_median_seconds"] = statistics.median(fulls)
+    report["ratio_full_to_floor_models"] = report["full_median_seconds"] / f["models_seconds"]
+    report["ratio_full_to_floor_models_tests"] = (
+        report["full_median_seconds"] / f["models_plus_tests_seconds"]
+    )
+    report.setdefault(
+        "peak_rss_mib_max",
+        max(max(r["rss"]["self_mib"], r["rss"]["children_mib"]) for r in report["runs"]),
+    )
+    first = report["runs"][0]
+    report.setdefault(
+        "incremental",
+        {k: first[k]["seconds"] for k in ("rebuild_no_change", "rebuild_after_touching_a_day")},
+    )
+    report["load_average_end"] = _loadavg()
+    (OUT / "bench_build.json").write_text(json.dumps(report, indent=2, default=str))
+    _print(report)
+    return 0
+
+
+def _print(r: dict[str, Any]) -> None:
+    print(f"\nworld {r['world']} on {r['machine']}")
+    print(
+        f"full build: median {r['full_median_seconds']:.1f} s of {len(r['runs'])} runs "
+        "(" + ", ".join(f"{x['full']['seconds']:.1f}" for x in r["runs"]) + ")"
+    )
+    inc = r["incremental"]
+    print(
+        f"rebuild, no change: {inc['rebuild_no_change']:.1f} s; after touching a day: "
+        f"{inc['rebuild_after_touching_a_day']:.1f} s"
+    )
+    print(f"peak RSS: {r['peak_rss_mib_max']:.0f} MiB")
+    if "floor" in r:
+        f = r["floor"]
+        print(
+            f"floor: models {f['models_seconds']:.1f} s, tests {f['tests_seconds']:.1f} s "
+            f"({f['tests']} tests); full/floor(models) {r['ratio_full_to_floor_models']:.2f}, "
+            f"full/floor(models+tests) {r['ratio_full_to_floor_models_tests']:.2f}"
+        )
+        top = sorted(f["models"].items(), key=lambda kv: -kv[1]["seconds"])[:8]
+        print("| model | floor s | dbt s |")
+        print("|---|---:|---:|")
+        for name, m in top:
+            dbt_s = m["dbt_seconds"]
+            print(
+                f"| {name} | {m['seconds']:.2f} | {dbt_s:.2f} |"
+                if dbt_s
+                else f"| {name} | {m['seconds']:.2f} | – |"
+            )
+    print(f"load average start {r['load_average_start']}, end {r['load_average_end']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
