@@ -106,6 +106,8 @@ def _one_resource(base_url: str, workdir: Path, system: str, name: str) -> dict[
     return {
         "rows": rows, "seconds": seconds, "rows_per_s": rows / seconds,
         "cpu_seconds": cpu, "rows_per_cpu_s": rows / cpu,
+        # every table the resource wrote (journals also write journal_lines)
+        "tables": {t: n for t, n in counts.items() if not t.startswith("_dlt")},
     }  # fmt: skip
 
 
@@ -133,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         stdout=subprocess.DEVNULL,
     )
     workdir = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    load_before = os.getloadavg()
     try:
         _wait_for_port(args.port)
         started = time.perf_counter()
@@ -154,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     ceiling = _ceiling(world)
     report: dict[str, Any] = {
         "world": str(world),
+        "load_average_start": load_before,
         "load_average": os.getloadavg(),
         "machine": f"{platform.node()} {platform.machine()}, {_cpus()} cores, Python {platform.python_version()}",
         "wall_seconds": wall,
@@ -190,6 +194,11 @@ def _cpus() -> int:
 
 def _print(report: dict[str, Any]) -> None:
     print(f"\nworld {report['world']} on {report['machine']}")
+    start, end = report["load_average_start"], report["load_average"]
+    print(
+        f"load average (1/5/15 min) at start {start[0]:.1f}/{start[1]:.1f}/{start[2]:.1f}, "
+        f"at end {end[0]:.1f}/{end[1]:.1f}/{end[2]:.1f}"
+    )
     print(
         f"full load wall time {report['wall_seconds']:.1f} s, peak RSS {report['peak_rss_mb']:.0f} MiB\n"
     )

@@ -162,3 +162,55 @@ def test_fixture_counts_match_the_files() -> None:
     assert counts["time_entries"] == 7
     assert counts["deals"] == 4
     assert counts["Invoices"] == 3
+
+
+def test_journal_pages_take_the_arrow_path_and_match_the_dict_path() -> None:
+    """Xero journals are parsed by Arrow's JSON reader (explicit schema, exact DECIMAL
+    money); the dict path, kept for pages Arrow refuses, builds the very same tables."""
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    from pipelines.common import DECIMAL, column_name
+    from pipelines.xero import (
+        JOURNAL_KEYS,
+        JOURNAL_LINE_KEYS,
+        JOURNAL_LINES,
+        JOURNALS,
+        _arrow_journal_tables,
+        _journal_parser,
+        _journal_tables,
+    )
+
+    for keys, spec in ((JOURNAL_KEYS, JOURNALS), (JOURNAL_LINE_KEYS, JOURNAL_LINES)):
+        assert all(column_name(key) == name for name, key in keys.items())
+        assert set(spec.columns) - set(keys) <= {"journal_id"}
+    records = json.loads((TINY / "xero" / "Journals.json").read_text())
+    records[0]["JournalLines"][0]["NetAmount"] = 123456789.91  # not exact as a float
+    body = json.dumps({"Id": "x", "Status": "OK", "Journals": records}, indent=1).encode()
+    page = _journal_parser()(body)
+    assert isinstance(page, pa.Table)
+    fast = _arrow_journal_tables(page)
+    slow = _journal_tables(json.loads(body, parse_float=Decimal)["Journals"])
+    for f, s in zip(fast, slow, strict=True):
+        assert f.schema == s.schema
+        assert f.to_pylist() == s.to_pylist()
+    journals, lines = fast
+    assert journals.num_rows == len(records)
+    assert lines.num_rows == sum(len(r["JournalLines"]) for r in records)
+    assert lines.schema.field("net_amount").type == DECIMAL
+    assert lines.column("net_amount")[0].as_py() == Decimal("123456789.91")
+    assert lines.column("journal_id").to_pylist() == [
+        r["JournalID"] for r in records for _ in r["JournalLines"]
+    ]
+    # a page Arrow refuses comes back as Python objects, money as Decimal
+    records[0]["JournalLines"][0]["NetAmount"] = "12.5"
+    refused = _journal_parser()(json.dumps({"Journals": records}).encode())
+    assert isinstance(refused, dict)
+    assert isinstance(refused["Journals"][1]["JournalLines"][0]["NetAmount"], Decimal)
+    # more places than DECIMAL(38, 9) holds: Arrow refuses, the dict path rounds
+    records[0]["JournalLines"][0]["NetAmount"] = 1.0000000004
+    refused = _journal_parser()(json.dumps({"Journals": records}).encode())
+    assert isinstance(refused, dict)
+    _, lines = _journal_tables(refused["Journals"])
+    assert lines.column("net_amount")[0].as_py() == Decimal("1.000000000")

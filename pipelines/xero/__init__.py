@@ -3,24 +3,28 @@
 Paged collections (contacts, invoices, credit notes, payments) and accounts are
 declarative (`rest_api`), incremental through the `If-Modified-Since` header on the
 `UpdatedDateUTC` cursor. Tax rates are read whole (Xero does not filter them). Journals,
-the large resource, are read by `offset` = the last `JournalNumber` loaded and go through
-Arrow into two tables, `journals` and `journal_lines`.
+the large resource, are read by `offset` = the last `JournalNumber` loaded; each page is
+parsed by Arrow's JSON reader with an explicit schema (money straight into DECIMAL) and
+split into two tables, `journals` and `journal_lines`. A page Arrow refuses goes through
+Python dicts, which name the offending record and field.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 from dlt.sources.helpers.requests import Request, Response
-from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import BasePaginator, SinglePagePaginator
 from dlt.sources.rest_api import RESTAPIConfig, rest_api_resources
 
@@ -30,8 +34,11 @@ from pipelines.common import (
     LoadError,
     ResilientSession,
     RetryPolicy,
-    batched,
+    arrow_json_parser,
+    column_name,
+    conform,
     flatten,
+    records_table,
     to_arrow,
 )
 
@@ -109,6 +116,57 @@ JOURNAL_LINES = ArrowTableSpec(
     },
 )
 
+# The API's keys for the declared columns (snake_case column -> Xero's PascalCase key).
+JOURNAL_KEYS = {
+    "journal_id": "JournalID",
+    "journal_number": "JournalNumber",
+    "journal_date": "JournalDate",
+    "created_date_utc": "CreatedDateUTC",
+    "reference": "Reference",
+    "source_id": "SourceID",
+    "source_type": "SourceType",
+}
+JOURNAL_LINE_KEYS = {
+    "journal_line_id": "JournalLineID",
+    "account_id": "AccountID",
+    "account_code": "AccountCode",
+    "account_type": "AccountType",
+    "account_name": "AccountName",
+    "description": "Description",
+    "net_amount": "NetAmount",
+    "gross_amount": "GrossAmount",
+    "tax_amount": "TaxAmount",
+    "tax_type": "TaxType",
+    "tax_name": "TaxName",
+}
+
+
+def _fields(spec: ArrowTableSpec, keys: dict[str, str]) -> list[pa.Field]:
+    # Money is read straight into DECIMAL(38, 9) by Arrow's reader: exact, no float step.
+    return [pa.field(key, spec.columns[name]) for name, key in keys.items()]
+
+
+# A Journals page as Arrow's JSON reader should type it; fields not listed here (the
+# envelope's, a journal line's `TrackingCategories`, new ones) are inferred.
+JOURNALS_PAGE = pa.schema(
+    [
+        pa.field(
+            "Journals",
+            pa.list_(
+                pa.struct(
+                    [
+                        *_fields(JOURNALS, JOURNAL_KEYS),
+                        pa.field(
+                            "JournalLines",
+                            pa.list_(pa.struct(_fields(JOURNAL_LINES, JOURNAL_LINE_KEYS))),
+                        ),
+                    ]
+                )
+            ),
+        )
+    ]
+)
+
 _MS_DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")
 
 
@@ -142,30 +200,6 @@ class XeroPagePaginator(BasePaginator):
 
     def update_request(self, request: Request) -> None:
         request.params = {**(request.params or {}), "page": self.page}
-
-
-class JournalOffsetPaginator(BasePaginator):
-    """`offset=N` returns journals with JournalNumber > N; next offset = last number seen."""
-
-    def __init__(self, offset: int) -> None:
-        super().__init__()
-        self.offset = offset
-
-    def init_request(self, request: Request) -> None:
-        request.params = {**(request.params or {}), "offset": self.offset}
-
-    def update_state(self, response: Response, data: list[Any] | None = None) -> None:
-        if not data:
-            self._has_next_page = False
-            return
-        numbers = [int(journal["JournalNumber"]) for journal in data]
-        if max(numbers) <= self.offset:
-            raise LoadError(f"xero: Journals?offset={self.offset} returned no newer journal")
-        self.offset = max(numbers)
-        self._has_next_page = len(data) >= JOURNALS_PER_PAGE
-
-    def update_request(self, request: Request) -> None:
-        request.params = {**(request.params or {}), "offset": self.offset}
 
 
 def make_session(
@@ -245,6 +279,8 @@ def _declarative_resources(
 
 
 def _journal_tables(batch: list[dict[str, Any]]) -> tuple[pa.Table, pa.Table]:
+    """The slow path: journals as Python dicts, checked value by value (`to_arrow`), so a
+    field of another type is named with its record."""
     headers: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
     for journal in batch:
@@ -258,22 +294,112 @@ def _journal_tables(batch: list[dict[str, Any]]) -> tuple[pa.Table, pa.Table]:
     return to_arrow(headers, JOURNALS), to_arrow(lines, JOURNAL_LINES)
 
 
+def _arrow_journal_tables(page: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """The fast path: a page parsed by Arrow -> flat `journals` and `journal_lines`."""
+    flat = records_table(page, "Journals")
+    lines_name = column_name("JournalLines")
+    lists = flat.column(lines_name).combine_chunks()
+    flat = flat.drop_columns([lines_name])
+    items = lists.flatten()  # every line of every journal, in order
+    parents = pc.list_parent_indices(lists)
+    # one list of all lines, so `records_table` flattens them as it does a page
+    all_lines = pa.ListArray.from_arrays(pa.array([0, len(items)], pa.int32()), items)
+    lines = records_table(pa.table({"lines": all_lines}), "lines")
+    lines = lines.append_column("journal_id", flat.column("journal_id").take(parents))
+    return conform(flat, JOURNALS), conform(lines, JOURNAL_LINES)
+
+
+# Arrow's reader takes a JSON string ("12.5") for a DECIMAL field without complaint; a
+# money value sent as text is a type change, so such a page goes to the dict path, which
+# names it. (A match inside a string value is impossible: its quotes would be escaped.)
+_MONEY_AS_TEXT = re.compile(
+    rb'"(?:'
+    + b"|".join(
+        key.encode()
+        for name, key in JOURNAL_LINE_KEYS.items()
+        if pa.types.is_decimal(JOURNAL_LINES.columns[name])
+    )
+    + rb')"\s*:\s*"'
+)
+
+
+_NANO = Decimal("1e-9")
+
+
+def _decimal9(text: str) -> Decimal:
+    """A JSON number with a fraction as DECIMAL(38, 9) holds it (rounded past 9 places)."""
+    return Decimal(text).quantize(_NANO)
+
+
+def _journal_parser() -> Any:
+    """Arrow's reader with `JOURNALS_PAGE`; a page it refuses (or with money as text) is
+    read as Python objects with `Decimal` money instead, for the dict path."""
+    fast = arrow_json_parser(JOURNALS_PAGE)
+
+    def parse(body: bytes) -> Any:
+        if not _MONEY_AS_TEXT.search(body):
+            page = fast(body)
+            if isinstance(page, pa.Table):
+                return page
+        return json.loads(body, parse_float=_decimal9)
+
+    return parse
+
+
+def _journal_pages(
+    session: ResilientSession, base_url: str, offset: int
+) -> Iterator[tuple[pa.Table, pa.Table, int]]:
+    """`Journals?offset=N` returns the journals numbered above N, at most 100; the next
+    offset is the highest number seen. Yields (journals, lines, offset after the page)."""
+    url = base_url.rstrip("/") + "/Journals"
+    while True:
+        page = session.get(url, params={"offset": offset}).json()
+        if isinstance(page, pa.Table):
+            headers, lines = _arrow_journal_tables(page)
+        else:  # Arrow refused the page: the dict path names the offending field
+            headers, lines = _journal_tables((page or {}).get("Journals") or [])
+        if not headers.num_rows:
+            return
+        top = pc.max(headers.column("journal_number")).as_py()
+        if top is None or top <= offset:
+            raise LoadError(f"xero: Journals?offset={offset} returned no newer journal")
+        offset = top
+        yield headers, lines, offset
+        if headers.num_rows < JOURNALS_PER_PAGE:
+            return
+
+
 @dlt.resource(name="journals", primary_key="journal_id", write_disposition="merge")
-def journals(client: RESTClient, batch_rows: int) -> Iterator[Any]:
-    """Journals with a number above the last one loaded, plus their lines, as Arrow."""
+def journals(session: ResilientSession, base_url: str, batch_rows: int) -> Iterator[Any]:
+    """Journals with a number above the last one loaded, plus their lines, as Arrow
+    batches of about `batch_rows` journals."""
     state = dlt.current.resource_state()
-    paginator = JournalOffsetPaginator(int(state.get("last_journal_number", 0)))
-    pages = client.paginate("Journals", paginator=paginator, data_selector="Journals")
+    start = int(state.get("last_journal_number", 0))
+    offset = start
     lines_hints = dlt.mark.make_hints(
         table_name="journal_lines", primary_key="journal_line_id", write_disposition="merge"
     )
-    for batch in batched(pages, batch_rows):
-        header_table, line_table = _journal_tables(batch)
-        yield header_table
+    heads: list[pa.Table] = []
+    lines: list[pa.Table] = []
+    rows = 0
+
+    def flush() -> Iterator[Any]:
+        yield pa.concat_tables(heads, promote_options="permissive")
+        line_table = pa.concat_tables(lines, promote_options="permissive")
         if line_table.num_rows:
             # a table variant: the resource's own hints (journals, journal_id) stay as they are
             yield dlt.mark.with_hints(line_table, lines_hints, create_table_variant=True)
-    state["last_journal_number"] = paginator.offset
+
+    for header_table, line_table, offset in _journal_pages(session, base_url, start):
+        heads.append(header_table)
+        lines.append(line_table)
+        rows += header_table.num_rows
+        if rows >= batch_rows:
+            yield from flush()
+            heads, lines, rows = [], [], 0
+    if heads:
+        yield from flush()
+    state["last_journal_number"] = offset
 
 
 @dlt.source(name="xero")
@@ -292,7 +418,6 @@ def xero_source(
     declarative = _declarative_resources(
         base_url, make_session(access_token, tenant_id, policy, True, stats), page_size
     )
-    arrow_client = RESTClient(
-        base_url=base_url, session=make_session(access_token, tenant_id, policy, False, stats)
-    )
-    return [*declarative, journals(arrow_client, batch_rows)]
+    arrow_session = make_session(access_token, tenant_id, policy, False, stats)
+    arrow_session.parser = _journal_parser()
+    return [*declarative, journals(arrow_session, base_url, batch_rows)]
