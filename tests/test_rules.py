@@ -34,3 +34,21 @@ def test_draft_key_value_is_sha256_of_sorted_ids():
     import hashlib
 
     assert draft_key([20, 3]) == "TG-" + hashlib.sha256(b"20,3").hexdigest()[:12]
+
+
+def test_allocate_cents_adds_up_exactly_and_follows_the_weights():
+    from taktgeber.money import allocate_cents
+
+    parts = allocate_cents(Decimal("65.84"), [Decimal("100.00"), Decimal("100.00"), Decimal("146.50")])
+    assert sum(parts) == Decimal("65.84")
+    assert parts == [Decimal("19.00"), Decimal("19.00"), Decimal("27.84")]
+    # a cent that can't be split evenly goes to the largest remainder, earlier line on ties
+    assert allocate_cents(Decimal("0.01"), [Decimal("1"), Decimal("1")]) == [
+        Decimal("0.01"),
+        Decimal("0.00"),
+    ]
+    assert allocate_cents(Decimal("-0.03"), [Decimal("1"), Decimal("2")]) == [
+        Decimal("-0.01"),
+        Decimal("-0.02"),
+    ]
+    assert allocate_cents(Decimal("5.00"), []) == []

@@ -18,6 +18,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from taktgeber.money import allocate_cents
 from taktgeber.push.drafts import Draft
 
 IDEMPOTENCY_KEY_PREFIX = "TGB-"
@@ -48,6 +49,17 @@ def _sha256(text: str) -> str:
 def line_items(draft: Draft) -> list[dict[str, Any]]:
     """Xero LineItems for a draft: its lines, then its notes as description-only lines."""
     items: list[dict[str, Any]] = []
+    priced = [line for line in draft.lines if line.line_amount is not None]
+    # The draft's tax is computed once per category (DESIGN.md §7); sending it split over
+    # the lines as TaxAmount keeps Xero's total equal to the draft's gross to the cent
+    # (left alone, Xero rounds tax per line).
+    line_tax = dict(
+        zip(
+            (id(line) for line in priced),
+            allocate_cents(draft.tax, [abs(line.line_amount) for line in priced]),
+            strict=True,
+        )
+    )
     for line in draft.lines:
         item: dict[str, Any] = {"Description": line.description}
         if line.line_amount is None and line.quantity is None and line.unit_amount is None:
@@ -63,6 +75,8 @@ def line_items(draft: Draft) -> list[dict[str, Any]]:
             item["AccountCode"] = line.account_code
         if draft.xero_tax_type:
             item["TaxType"] = draft.xero_tax_type
+        if id(line) in line_tax:
+            item["TaxAmount"] = line_tax[id(line)]
         items.append(item)
     existing = {item["Description"] for item in items if len(item) == 1}
     items.extend({"Description": note} for note in draft.notes if note not in existing)

@@ -31,6 +31,15 @@ keyed as (
     from corrections
 ),
 
+issued_credit_notes as (
+    -- a correction already created in Xero (its Reference is the draft key) is not
+    -- drafted again, allocated or not (a PAID invoice takes no allocation)
+    select distinct credit_notes.reference
+    from {{ ref('stg_xero__credit_notes') }} as credit_notes
+    where credit_notes.reference is not null
+        and credit_notes.credit_note_status in ('DRAFT', 'SUBMITTED', 'AUTHORISED', 'PAID')
+),
+
 final as (
     select
         keyed.draft_key || '#' || cast(row_number() over (partition by keyed.draft_key order by keyed.source_id nulls last) as varchar) as draft_line_id,
@@ -55,6 +64,7 @@ final as (
     from keyed
     left join services
         on keyed.service_type = services.service_type
+    where keyed.draft_key not in (select issued_credit_notes.reference from issued_credit_notes)
 )
 
 select * from final

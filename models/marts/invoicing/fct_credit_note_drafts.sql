@@ -53,6 +53,15 @@ totalled as (
         on drafts.xero_tax_type = tax_categories.xero_tax_type
 ),
 
+issued_credit_notes as (
+    -- a correction already created in Xero (its Reference is the draft key) is not
+    -- drafted again, allocated or not (a PAID invoice takes no allocation)
+    select distinct credit_notes.reference
+    from {{ ref('stg_xero__credit_notes') }} as credit_notes
+    where credit_notes.reference is not null
+        and credit_notes.credit_note_status in ('DRAFT', 'SUBMITTED', 'AUTHORISED', 'PAID')
+),
+
 final as (
     select
         totalled.draft_key,
@@ -90,6 +99,7 @@ final as (
     asof left join fx_rates
         on totalled.currency_code = fx_rates.currency_code
         and totalled.draft_date >= fx_rates.rate_date
+    where totalled.draft_key not in (select issued_credit_notes.reference from issued_credit_notes)
 )
 
 select * from final
