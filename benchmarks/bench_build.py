@@ -413,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         if i == 0:
             for k in ("rebuild_no_change", "rebuild_after_touching_a_day"):
                 print(f"  {k}: {res[k]['seconds']:.1f} s (load {res[k]['load_average']})")
-            report["dbt_nodes_first_run"] = [
+            report["dbt_nodes_last_build_of_run_1"] = [
                 {
                     "node": r["unique_id"],
                     "status": r["status"],
