@@ -9,7 +9,7 @@ WORLD ?= worlds/demo
 PORT ?= 8765
 SEED ?= 42
 
-.PHONY: install test demo bench bench-load bench-build bench-dashboard lint clean
+.PHONY: install test demo bench bench-load bench-build bench-push bench-dashboard lint clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -27,7 +27,7 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m taktgeber.demo --world $(WORLD) --port $(PORT) --seed $(SEED)
 
-bench: bench-load
+bench: bench-load bench-build bench-push bench-dashboard
 
 bench-load: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_load
@@ -36,6 +36,9 @@ BENCH_WORLD ?= /tmp/w1m
 
 bench-build: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_build --world $(BENCH_WORLD)
+
+bench-push: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_push
 
 bench-dashboard: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_dashboard
