@@ -4,7 +4,8 @@ published copy of a built warehouse.
     python -m benchmarks.bench_dashboard [--warehouse FILE] [--runs 10]
 
 FILE is a warehouse after `taktgeber build` (default: the 1m build that
-`python -m benchmarks.bench_build` leaves in `bench-out/build-w1m.duckdb`). It is
+`python -m benchmarks.bench_build` leaves in
+`bench-out/build-world-w1m-seeds-only.duckdb`). It is
 published with `taktgeber.publish.publish()` into `bench-out/published-<name>/` (the same
 copy the app reads in production), then, for each page (Overview, Reconciliation,
 Invoicing, Data health): the first render in this process (reported on its own: imports,
@@ -68,7 +69,7 @@ def _render(app: Any, page: str, title: str) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--warehouse", default=str(OUT / "build-w1m.duckdb"))
+    parser.add_argument("--warehouse", default=str(OUT / "build-world-w1m-seeds-only.duckdb"))
     parser.add_argument("--runs", type=int, default=10, help="warm renders per page")
     parser.add_argument("--published-dir", default=None)
     args = parser.parse_args(argv)
