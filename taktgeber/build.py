@@ -24,50 +24,12 @@ import pyarrow as pa
 
 from taktgeber.config import REPO_ROOT, warehouse_path
 from taktgeber.money import to_decimal
+from taktgeber.push.ledger import PUSH_LEDGER_TABLES_DDL
 
 PROJECT_DIR = REPO_ROOT
 DEFAULT_SEEDS_DIR = REPO_ROOT / "seeds"
 BUILD_ROOT = REPO_ROOT / "target"
 
-PUSH_LEDGER_DDL = """
-create schema if not exists raw_taktgeber;
-create table if not exists raw_taktgeber.push_ledger (
-    draft_key varchar not null,
-    reference varchar,
-    idempotency_key varchar,
-    status varchar,
-    attempts integer,
-    pushed_at timestamp,
-    xero_invoice_id varchar,
-    xero_invoice_number varchar,
-    xero_contact_id varchar,
-    hubspot_company_id varchar,
-    harvest_project_id bigint,
-    currency varchar,
-    billing_month varchar,
-    tax_category varchar,
-    subtotal decimal(18, 2),
-    total_tax decimal(18, 2),
-    total decimal(18, 2),
-    loaded_at timestamp
-);
-create table if not exists raw_taktgeber.push_ledger_lines (
-    draft_key varchar not null,
-    line_no integer not null,
-    kind varchar,
-    description varchar,
-    quantity decimal(18, 4),
-    unit_amount decimal(18, 4),
-    line_amount decimal(18, 2),
-    account_code varchar,
-    harvest_project_id bigint,
-    service_type varchar,
-    harvest_time_entry_ids bigint[],
-    harvest_expense_ids bigint[],
-    hubspot_line_item_ids varchar[],
-    loaded_at timestamp
-);
-"""
 
 
 _LEDGER_SCHEMAS = {
@@ -223,7 +185,7 @@ def import_push_ledger(warehouse: Path, ledger_file: Path | None) -> int:
     """Create the push-ledger tables; import a ledger export (replacing those drafts)."""
     con = duckdb.connect(str(warehouse))
     try:
-        con.execute(PUSH_LEDGER_DDL)
+        con.execute(PUSH_LEDGER_TABLES_DDL)
         if ledger_file is None:
             return 0
         records: list[dict[str, Any]] = json.loads(ledger_file.read_text(encoding="utf-8"))

@@ -63,6 +63,48 @@ EVENT_LINE_COLUMNS = (
     "harvest_time_entry_ids", "harvest_expense_ids", "hubspot_line_item_ids",
 )  # fmt: skip
 
+# The two tables dbt reads (DESIGN.md §9 fields, one row per pushed draft / line): the
+# build imports a world's ledger export into them, the job refreshes them from its events.
+PUSH_LEDGER_TABLES_DDL = f"""
+create schema if not exists {SCHEMA};
+create table if not exists {SCHEMA}.push_ledger (
+    draft_key varchar not null,
+    reference varchar,
+    idempotency_key varchar,
+    status varchar,
+    attempts integer,
+    pushed_at timestamp,
+    xero_invoice_id varchar,
+    xero_invoice_number varchar,
+    xero_contact_id varchar,
+    hubspot_company_id varchar,
+    harvest_project_id bigint,
+    currency varchar,
+    billing_month varchar,
+    tax_category varchar,
+    subtotal decimal(18, 2),
+    total_tax decimal(18, 2),
+    total decimal(18, 2),
+    loaded_at timestamp
+);
+create table if not exists {SCHEMA}.push_ledger_lines (
+    draft_key varchar not null,
+    line_no integer not null,
+    kind varchar,
+    description varchar,
+    quantity decimal(18, 4),
+    unit_amount decimal(18, 4),
+    line_amount decimal(18, 2),
+    account_code varchar,
+    harvest_project_id bigint,
+    service_type varchar,
+    harvest_time_entry_ids bigint[],
+    harvest_expense_ids bigint[],
+    hubspot_line_item_ids varchar[],
+    loaded_at timestamp
+);
+"""
+
 _DDL = f"""
 create schema if not exists {SCHEMA};
 create table if not exists {EVENTS} (
@@ -133,42 +175,7 @@ create table if not exists {RUNS} (
     gate_reasons varchar,
     summary varchar
 );
-create table if not exists {SCHEMA}.push_ledger (
-    draft_key varchar not null,
-    reference varchar,
-    idempotency_key varchar,
-    status varchar,
-    attempts integer,
-    pushed_at timestamp,
-    xero_invoice_id varchar,
-    xero_invoice_number varchar,
-    xero_contact_id varchar,
-    hubspot_company_id varchar,
-    harvest_project_id bigint,
-    currency varchar,
-    billing_month varchar,
-    tax_category varchar,
-    subtotal decimal(18, 2),
-    total_tax decimal(18, 2),
-    total decimal(18, 2),
-    loaded_at timestamp
-);
-create table if not exists {SCHEMA}.push_ledger_lines (
-    draft_key varchar not null,
-    line_no integer not null,
-    kind varchar,
-    description varchar,
-    quantity decimal(18, 4),
-    unit_amount decimal(18, 4),
-    line_amount decimal(18, 2),
-    account_code varchar,
-    harvest_project_id bigint,
-    service_type varchar,
-    harvest_time_entry_ids bigint[],
-    harvest_expense_ids bigint[],
-    hubspot_line_item_ids varchar[],
-    loaded_at timestamp
-);
+{PUSH_LEDGER_TABLES_DDL}
 create or replace view {SCHEMA}.push_ledger_state as
 with lifecycle as (
     select * from {EVENTS} where state <> '{REFUSED}'
