@@ -109,11 +109,15 @@ def build(
     warehouse: Path | None = None,
     *,
     unit_tests: bool = False,
+    full_refresh: bool = False,
 ) -> BuildResult:
     """Seed and build the warehouse; return what failed and the open findings per check.
 
     dbt's unit tests (fixed inputs → expected rows, no warehouse data involved) are for
     development and CI; pass ``unit_tests=True`` to run them in the build as well.
+    The large staged facts are incremental (they take only what the loads changed);
+    ``full_refresh=True`` restages them from scratch, e.g. after their model changed.
+    The exception history is never rebuilt from scratch (``full_refresh: false``).
     """
     started = time.monotonic()
     as_of = as_of or datetime.now(UTC).date()
@@ -127,6 +131,8 @@ def build(
     args = ["build", "--vars", json.dumps({"as_of_date": as_of.isoformat()})]
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
+    if full_refresh:
+        args.append("--full-refresh")
     failures, warnings, passed = run_dbt(args, warehouse, seeds_dir)
 
     result = BuildResult(

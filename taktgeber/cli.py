@@ -44,7 +44,11 @@ def _as_of(value: str | None) -> date | None:
 def _cmd_build(args: argparse.Namespace) -> int:
     from taktgeber.build import build, print_report
 
-    result = build(world=Path(args.world) if args.world else None, as_of=_as_of(args.as_of))
+    result = build(
+        world=Path(args.world) if args.world else None,
+        as_of=_as_of(args.as_of),
+        full_refresh=args.full_refresh,
+    )
     print_report(result)
     if not result.ok:
         return 1
@@ -115,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     bd = sub.add_parser("build", help="dbt seed + build the warehouse; report failures")
     bd.add_argument("--world", default=None, help="use this world's seeds/ and push ledger")
     bd.add_argument("--as-of", default=None, help="as_of_date (YYYY-MM-DD); default today")
+    bd.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="restage the incremental facts (time entries, journal lines) from scratch",
+    )
     bd.set_defaults(func=_cmd_build)
 
     from taktgeber.push.command import add_arguments as add_push_arguments

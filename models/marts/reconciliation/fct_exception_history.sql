@@ -9,6 +9,7 @@
         unique_key='exception_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        full_refresh=false,
     )
 }}
 

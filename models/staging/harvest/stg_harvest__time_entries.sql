@@ -1,3 +1,15 @@
+{#- Incremental (macros/incremental/staging_incremental.sql): a rebuild stages only the
+    entries changed since the last build, by Harvest's `updated_at` (the loader's cursor). -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='harvest_time_entry_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        post_hook="{{ delete_vanished_rows('harvest_time_entry_id', source('raw_harvest', 'time_entries'), 'cast(id as bigint)') }}",
+    )
+}}
+
 {%- set cols = source_columns(source('raw_harvest', 'time_entries')) -%}
 
 with
@@ -5,6 +17,7 @@ with
 source as (
 
     select * from {{ source('raw_harvest', 'time_entries') }}
+    {{ changed_since_last_build(iso_timestamp(column_or_null(cols, 'updated_at', 'varchar')), 'updated_at') }}
 
 ),
 

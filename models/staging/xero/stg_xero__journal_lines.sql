@@ -1,3 +1,15 @@
+{#- Incremental (macros/incremental/staging_incremental.sql): journals never change once
+    posted, so a rebuild stages only the journal lines not staged yet. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='xero_journal_line_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        post_hook="{{ delete_vanished_rows('xero_journal_line_id', source('raw_xero', 'journal_lines'), 'cast(journal_line_id as varchar)') }}",
+    )
+}}
+
 {%- set cols = source_columns(source('raw_xero', 'journal_lines')) -%}
 
 with
@@ -5,6 +17,7 @@ with
 source as (
 
     select * from {{ source('raw_xero', 'journal_lines') }}
+    {{ not_staged_yet('cast(journal_line_id as varchar)', 'xero_journal_line_id') }}
 
 ),
 
