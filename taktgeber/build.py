@@ -31,7 +31,6 @@ DEFAULT_SEEDS_DIR = REPO_ROOT / "seeds"
 BUILD_ROOT = REPO_ROOT / "target"
 
 
-
 _LEDGER_SCHEMAS = {
     "push_ledger": pa.schema(
         [
@@ -101,6 +100,7 @@ class BuildResult:
     nodes_passed: int = 0
     stale_sources: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    up_to_date: bool = False  # nothing changed since the last passing build: dbt not run
 
 
 def build(
@@ -126,23 +126,35 @@ def build(
 
     ledger_file = world / "taktgeber" / "push_ledger.json" if world else None
     import_push_ledger(warehouse, ledger_file if ledger_file and ledger_file.exists() else None)
-    seeds_dir = prepare_seeds(world / "seeds" if world else None, build_dirs(warehouse)[1])
+    target, seeds = build_dirs(warehouse)
+    seeds_dir = prepare_seeds(world / "seeds" if world else None, seeds)
 
     args = ["build", "--vars", json.dumps({"as_of_date": as_of.isoformat()})]
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
     if full_refresh:
         args.append("--full-refresh")
-    failures, warnings, passed = run_dbt(args, warehouse, seeds_dir)
-
-    result = BuildResult(
-        ok=not failures,
-        as_of=as_of,
-        warehouse=warehouse,
-        failures=failures,
-        warnings=warnings,
-        nodes_passed=passed,
-    )
+    inputs = build_inputs(warehouse, seeds_dir, args)
+    last = _last_build(target)
+    if last is not None and last["inputs"] == inputs and not full_refresh:
+        result = BuildResult(
+            ok=True,
+            as_of=as_of,
+            warehouse=warehouse,
+            nodes_passed=int(last["nodes_passed"]),
+            up_to_date=True,
+        )
+    else:
+        failures, warnings, passed = run_dbt(args, warehouse, seeds_dir)
+        result = BuildResult(
+            ok=not failures,
+            as_of=as_of,
+            warehouse=warehouse,
+            failures=failures,
+            warnings=warnings,
+            nodes_passed=passed,
+        )
+        _remember_build(target, inputs if result.ok else None, passed)
     if _has_table(warehouse, "main", "fct_exceptions"):
         con = duckdb.connect(str(warehouse), read_only=True)
         try:
@@ -167,6 +179,8 @@ def build(
 def print_report(result: BuildResult) -> None:
     """The build's outcome for a person: failures first, then the open findings."""
     state = "passed" if result.ok else "FAILED"
+    if result.up_to_date:
+        state = "up to date (no new data, code, seeds or as_of since the last passing build)"
     print(
         f"build {state} in {result.seconds:.1f} s: {result.nodes_passed} models, seeds and "
         f"tests passed, {len(result.failures)} failed, as of {result.as_of.isoformat()}, "
@@ -262,6 +276,62 @@ def import_push_ledger(warehouse: Path, ledger_file: Path | None) -> int:
         return len(records)
     finally:
         con.close()
+
+
+# What a build's outcome depends on besides the raw data (which is hashed row by row).
+_PROJECT_INPUTS = ("models", "macros", "data-tests", "dbt_project.yml", "profiles.yml")
+_RAW_SCHEMAS = ("raw_hubspot", "raw_harvest", "raw_xero", "raw_taktgeber")
+
+
+def build_inputs(warehouse: Path, seeds_dir: Path, args: list[str]) -> dict[str, Any]:
+    """Everything a build reads, fingerprinted: the dbt arguments (as_of_date among them),
+    the project's code and seeds (file hashes), and every raw table (row count and an
+    order-independent hash of all its rows). Two builds with equal inputs give equal
+    warehouses, so the second need not run."""
+    files = hashlib.sha256()
+    paths: list[Path] = [PROJECT_DIR / name for name in _PROJECT_INPUTS]
+    paths += [PROJECT_DIR / "taktgeber" / "dbt_functions.py", seeds_dir]
+    for root in paths:
+        for path in sorted(root.rglob("*")) if root.is_dir() else [root]:
+            if path.is_file():
+                files.update(str(path.relative_to(root.parent)).encode("utf-8"))
+                files.update(path.read_bytes())
+    tables: dict[str, list[Any]] = {}
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        names = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ? and table_type = 'BASE TABLE' order by 1, 2",
+            [list(_RAW_SCHEMAS)],
+        ).fetchall()
+        for schema, name in names:
+            if name.startswith("_dlt_"):  # dlt's own logs: read by freshness, not by models
+                continue
+            columns = {r[0] for r in con.execute(f'describe "{schema}"."{name}"').fetchall()}
+            # the push ledger's `loaded_at` is when `build()` (re)imported a row: not data
+            exclude = " exclude (loaded_at)" if "loaded_at" in columns else ""
+            count, digest = con.execute(
+                f'select count(*), bit_xor(hash(*columns(*{exclude}))) from "{schema}"."{name}"'
+            ).fetchone()
+            tables[f"{schema}.{name}"] = [int(count), str(digest)]
+    finally:
+        con.close()
+    return {"args": args, "files": files.hexdigest(), "raw": tables}
+
+
+def _last_build(target: Path) -> dict[str, Any] | None:
+    path = target / "last_build.json"
+    if not path.exists() or not (target / "run_results.json").exists():
+        return None
+    last: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return last if last.get("inputs") is not None else None
+
+
+def _remember_build(target: Path, inputs: dict[str, Any] | None, passed: int) -> None:
+    """Inputs of a passing build (None after a failure: the next build runs in full)."""
+    target.mkdir(parents=True, exist_ok=True)
+    record = {"inputs": inputs, "nodes_passed": passed, "at": datetime.now(UTC).isoformat()}
+    (target / "last_build.json").write_text(json.dumps(record), encoding="utf-8")
 
 
 def build_dirs(warehouse: Path) -> tuple[Path, Path]:

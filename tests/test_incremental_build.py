@@ -4,6 +4,7 @@ loads brought, and every mart equals what a build from scratch gives."""
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -96,3 +97,23 @@ def test_a_time_entry_deleted_from_raw_leaves_the_staged_facts(rebuilt, tmp_path
         copy, f"select count(*) from stg_harvest__time_entries where harvest_time_entry_id = {gone}"
     )
     assert left == [(0,)]
+
+
+def test_a_build_with_nothing_new_does_not_run_dbt_and_any_raw_change_does(rebuilt):
+    world, warehouse, _, _ = rebuilt
+    findings = _rows(warehouse, OPEN_FINDINGS)
+    again = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
+    assert again.ok and again.up_to_date
+    assert again.seconds < 30
+    assert _rows(warehouse, OPEN_FINDINGS) == findings
+    # a row changed in place, even without a new load id or cursor, is a new input
+    con = duckdb.connect(str(warehouse))
+    con.execute("update raw_xero.contacts set name = name || ' GmbH' where rowid = 0")
+    con.close()
+    changed = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
+    assert changed.ok and not changed.up_to_date
+    # and a new as_of date is too
+    later = build(
+        world=world.world, as_of=date.fromordinal(world.as_of.toordinal() + 1), warehouse=warehouse
+    )
+    assert later.ok and not later.up_to_date
