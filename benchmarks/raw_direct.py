@@ -302,7 +302,7 @@ def _done(con: duckdb.DuckDBPyConnection, dataset: str, table: str, started: flo
 
 
 def raw_columns(path: Path) -> dict[str, list[tuple[str, str]]]:
-    """ "dataset.table" → [(column, type)] in column order, for the raw_hubspot,
+    """Table ("dataset.table") → [(column, type)] in column order, for the raw_hubspot,
     raw_harvest and raw_xero datasets of a warehouse (dlt's `*_staging` datasets and the
     push ledger left out)."""
     con = duckdb.connect(str(path), read_only=True)
