@@ -21,10 +21,6 @@ rate_checks as (
     select * from {{ ref('int_time_entries_rate_checked') }}
 ),
 
-milestones as (
-    select * from {{ ref('int_milestones_scheduled') }}
-),
-
 billings as (
     -- the "billed on" rule of DESIGN.md §4, in one place
     select * from {{ ref('int_work_billings_linked') }}
@@ -81,25 +77,26 @@ harvest_items as (
 
 milestone_items as (
     select
-        'milestone' as work_item_kind,
-        milestones.hubspot_line_item_id as source_id,
+        work_items.work_item_kind,
+        work_items.source_id,
         cast(null as bigint) as harvest_time_entry_id,
         cast(null as bigint) as harvest_expense_id,
-        milestones.hubspot_line_item_id,
-        milestones.harvest_project_id,
+        work_items.hubspot_line_item_id,
+        work_items.harvest_project_id,
         cast(null as varchar) as project_name,
-        milestones.hubspot_company_id,
-        milestones.currency_code,
-        milestones.due_date as work_date,
+        work_items.hubspot_company_id,
+        work_items.currency_code,
+        work_items.work_date,
         cast(null as varchar) as service_type,
-        milestones.service_type as account_service_type,
-        milestones.line_item_name as description,
+        work_items.service_type as account_service_type,
+        work_items.description,
         cast(1 as decimal(18, 4)) as quantity,
-        cast(milestones.amount as decimal(18, 6)) as unit_amount,
+        work_items.value as unit_amount,
         false as has_rate_mismatch
-    from milestones
-    where milestones.due_date < {{ as_of_date() }}
-        and milestones.hubspot_company_id is not null
+    from work_items
+    where work_items.work_item_kind = 'milestone'
+        and work_items.work_date < {{ as_of_date() }}
+        and work_items.hubspot_company_id is not null
 ),
 
 candidates as (

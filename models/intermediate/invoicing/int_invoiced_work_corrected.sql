@@ -29,10 +29,6 @@ work_items as (
     select * from {{ ref('int_work_items_billed') }}
 ),
 
-milestones as (
-    select * from {{ ref('int_milestones_scheduled') }}
-),
-
 settlements as (
     select * from {{ ref('int_invoice_settlements_unioned') }}
 ),
@@ -61,10 +57,11 @@ billed_records as (
         work_items.harvest_time_entry_id,
         work_items.harvest_expense_id,
         case when billings.work_item_kind = 'milestone' then billings.source_id end as hubspot_line_item_id,
-        coalesce(work_items.harvest_project_id, milestones.harvest_project_id) as harvest_project_id,
-        work_items.service_type,
+        work_items.harvest_project_id,
+        case when billings.work_item_kind != 'milestone' then work_items.service_type end as service_type,
         case
-            when billings.work_item_kind = 'milestone' then milestones.hubspot_line_item_id is not null
+            -- a milestone still billable = still on the schedule of a closed-won fixed-price deal
+            when billings.work_item_kind = 'milestone' then work_items.work_item_id is not null
             else coalesce(work_items.is_billable and work_items.is_approved, false)
         end as is_still_billable,
         case
@@ -75,16 +72,11 @@ billed_records as (
         case when billings.work_item_kind = 'time' then work_items.quantity else 1 end as quantity,
         case
             when billings.work_item_kind = 'time' then coalesce(work_items.unit_amount, 0)
-            when billings.work_item_kind = 'expense' then work_items.value
-            else milestones.amount
+            else work_items.value
         end as unit_amount
     from billings
     left join work_items
         on billings.work_item_id = work_items.work_item_id
-        and work_items.work_item_kind in ('time', 'expense')
-    left join milestones
-        on billings.work_item_kind = 'milestone'
-        and billings.source_id = milestones.hubspot_line_item_id
     where billings.is_posted
 ),
 

@@ -38,10 +38,6 @@ rate_checks as (
     select * from {{ ref('int_time_entries_rate_checked') }}
 ),
 
-milestones as (
-    select * from {{ ref('int_milestones_scheduled') }}
-),
-
 billings as (
     -- the "billed on" rule of DESIGN.md §4, in one place
     select * from {{ ref('int_work_billings_linked') }}
@@ -57,6 +53,19 @@ budgets as (
 
 fx_rates as (
     select * from {{ ref('int_fx_rates_daily') }}
+),
+
+milestones as (
+    -- payment-schedule items of closed-won fixed-price deals
+    select
+        work_items.hubspot_line_item_id,
+        work_items.hubspot_company_id,
+        work_items.currency_code,
+        work_items.value as amount,
+        work_items.work_date as due_date,
+        work_items.billing_date
+    from work_items
+    where work_items.work_item_kind = 'milestone'
 ),
 
 work_entries as (

@@ -2,8 +2,10 @@
     payment-schedule line item (milestone) of a closed-won fixed-price deal, change
     requests included. With its project, deal (and whether it is closed-won), customer
     company (the deal's; a change request's parent's), service type, quantity, unit amount
-    and value in the project client's (milestone: the deal's) currency — a missing hours
-    or cost reads as 0 — approval, and what it is billed on: the existing Xero invoices
+    and value in the project client's currency — a missing hours or cost reads as 0; a
+    milestone's value is its amount (else quantity × price) to the cent, in the deal's
+    currency (a change request without one: its parent's) — approval (a milestone: whether
+    it is due; due dates from int_line_items_classified), and what it is billed on: the existing Xero invoices
     int_work_billings_linked (the "billed on" rule of DESIGN.md §4) links to it.
     `is_billed` counts invoices dated on or before `as_of_date`. The one home of a work
     record's attributes for the checks, the drafts and the KPIs. -#}
@@ -91,6 +93,7 @@ time_items as (
         time_entries.notes,
         coalesce(service_catalogue.service_type, time_entries.task_name) as service_type,
         time_entries.spent_date as work_date,
+        cast(null as date) as billing_date,
         coalesce(time_entries.hours, 0) as quantity,
         time_entries.billable_rate as unit_amount,
         cast(coalesce(time_entries.hours, 0) * coalesce(time_entries.billable_rate, 0) as decimal(18, 6)) as value,
@@ -118,6 +121,7 @@ expense_items as (
         expenses.notes,
         cast(null as varchar) as service_type,
         expenses.spent_date as work_date,
+        cast(null as date) as billing_date,
         cast(1 as decimal(18, 4)) as quantity,
         cast(coalesce(expenses.total_cost, 0) as decimal(18, 4)) as unit_amount,
         cast(coalesce(expenses.total_cost, 0) as decimal(18, 6)) as value,
@@ -162,20 +166,25 @@ milestone_items as (
         cast(null as varchar) as notes,
         line_items.service_type,
         line_items.due_date as work_date,
+        line_items.billing_date,
         coalesce(line_items.quantity, 1) as quantity,
         coalesce(line_items.price, line_items.amount) as unit_amount,
-        cast(coalesce(line_items.amount, line_items.quantity * line_items.price) as decimal(18, 6)) as value,
+        -- money: the item's amount, else quantity × price rounded to the cent once
+        {{ money('coalesce(line_items.amount, line_items.quantity * line_items.price)') }} as value,
         true as is_billable,
         line_items.due_date is not null as is_approved,
         cast(null as varchar) as harvest_invoice_number,
         projects.project_name,
-        coalesce(deals.currency_code, 'EUR') as currency_code,
+        -- a change request is priced in its parent's currency when it names none
+        coalesce(deals.currency_code, parent.currency_code, 'EUR') as currency_code,
         deals.hubspot_deal_id,
         deals.is_won as is_deal_won,
         deals.customer_company_id as hubspot_company_id
     from line_items
     inner join deals
         on line_items.hubspot_deal_id = deals.hubspot_deal_id
+    left join deals as parent
+        on deals.parent_deal_id = parent.hubspot_deal_id
     left join projects
         on deals.harvest_project_id = projects.harvest_project_id
     where line_items.line_item_role = 'milestone'
@@ -224,6 +233,7 @@ final as (
         all_items.description,
         all_items.notes,
         all_items.work_date,
+        all_items.billing_date,
         cast(all_items.quantity as decimal(18, 4)) as quantity,
         cast(all_items.unit_amount as decimal(18, 4)) as unit_amount,
         cast(all_items.value as decimal(18, 6)) as value,
