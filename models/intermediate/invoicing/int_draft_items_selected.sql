@@ -12,7 +12,7 @@
 with
 
 work_items as (
-    -- every Harvest record with its customer, value and what it is billed on, in one place
+    -- every time entry, expense and milestone with its customer, value and approval, in one place
     select * from {{ ref('int_work_items_billed') }}
 ),
 
