@@ -9,7 +9,7 @@ WORLD ?= worlds/demo
 PORT ?= 8765
 SEED ?= 42
 
-.PHONY: install test demo bench bench-load bench-build bench-push bench-dashboard lint clean
+.PHONY: install test demo bench bench-load bench-build bench-build-10m bench-push bench-dashboard lint clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -36,6 +36,12 @@ BENCH_WORLD ?= /tmp/w1m
 
 bench-build: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_build --world $(BENCH_WORLD)
+
+# 10m: raw filled straight from the world's JSON (benchmarks/raw_direct.py), one full build.
+BENCH_WORLD_10M ?= /tmp/w10m
+
+bench-build-10m: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_build --world $(BENCH_WORLD_10M) --scale 10m --runs 1 --raw direct --skip-incremental
 
 bench-push: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_push

@@ -2,10 +2,14 @@
 SQL run directly in DuckDB.
 
     python -m benchmarks.bench_build [--world DIR] [--scale 1m|10m] [--runs 3]
+        [--raw sandbox|direct] [--skip-incremental]
 
 1. Raw warehouse: the world is served by the sandbox (its own process, loopback) and
    loaded with `taktgeber.load.load()` into `bench-out/raw-<world>.duckdb`. That file is
-   cached: reruns skip the load (delete it to reload).
+   cached: reruns skip the load (delete it to reload). With `--raw direct` (used at 10m,
+   where the sandbox load does not fit in time or memory here) the raw tables are filled
+   straight from the world's JSON files by `benchmarks.raw_direct` (same schema as the
+   dlt load) into `bench-out/raw-direct-<world>.duckdb`, also cached.
 2. Full build: a copy of the raw file, then `taktgeber.build.build(world, as_of, wh)`;
    repeated `--runs` times (each in a fresh worker process, so its peak RSS is its own).
    In the same worker, after the full build: a rebuild with no change, then a rebuild
@@ -17,7 +21,11 @@ SQL run directly in DuckDB.
    copy of the raw file + seeds, as CTAS (views as views). Then, separately, every data
    test's compiled query as `select count(*) from (...)`.
 
-Writes `bench-out/bench_build.json` and prints a summary.
+DuckDB runs under the profile's memory cap (`TAKTGEBER_DUCKDB_MEMORY_LIMIT`, default 3GB) in
+the build; the floor applies the same cap to its plain DuckDB connection.
+
+Writes `bench-out/bench_build.json` (1m; other scales `bench_build-<world>.json`, or
+`--report FILE`) and prints a summary.
 """
 
 from __future__ import annotations
@@ -73,6 +81,49 @@ def _machine() -> str:
 
 def _loadavg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
+
+
+def _memory_limit() -> str:
+    """The DuckDB memory cap the build's profile applies (profiles.yml)."""
+    return os.environ.get("TAKTGEBER_DUCKDB_MEMORY_LIMIT", "3GB")
+
+
+def _source_tree() -> dict[str, Any]:
+    """Which code was measured: HEAD and how many files under it were uncommitted."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "models", "macros", "taktgeber", "seeds")
+    return {"head": git("rev-parse", "HEAD"), "uncommitted_files": len(dirty.splitlines())}
+
+
+def raw_direct(world: Path) -> tuple[Path, dict[str, Any]]:
+    """The cached raw warehouse for ``world`` filled straight from its JSON files."""
+    from benchmarks.raw_direct import fill
+
+    raw = OUT / f"raw-direct-{world.name}.duckdb"
+    if raw.exists():
+        return raw, {"cached": True, "how": "direct"}
+    partial = raw.with_name(raw.name + ".partial")
+    partial.unlink(missing_ok=True)
+    la0 = _loadavg()
+    started, cpu = time.perf_counter(), _cpu()
+    report = fill(world, partial, _memory_limit())
+    seconds = time.perf_counter() - started
+    partial.rename(raw)
+    return raw, {
+        "cached": False,
+        "how": "direct",
+        "fill_seconds": seconds,
+        "fill_cpu_seconds": _cpu() - cpu,
+        "load_average": [la0, _loadavg()],
+        "rows": {k: v["rows"] for k, v in report["tables"].items()},
+        "columns_no_record_has": report["missing_columns"],
+        "rss_mib_after_fill": _rss_mib()["self_mib"],
+    }
 
 
 def raw_warehouse(world: Path) -> tuple[Path, dict[str, Any]]:
@@ -183,7 +234,10 @@ def worker(world: Path, raw: Path, work: Path, incremental: bool) -> dict[str, A
     wal = work.with_suffix(work.suffix + ".wal")
     if wal.exists():
         wal.unlink()
-    out: dict[str, Any] = {"load_average_before": _loadavg()}
+    out: dict[str, Any] = {
+        "load_average_before": _loadavg(),
+        "duckdb_memory_limit": _memory_limit(),
+    }
 
     def timed(label: str) -> None:
         la = _loadavg()
@@ -231,7 +285,14 @@ def floor(raw: Path, work: Path, built: Path) -> dict[str, Any]:
     nodes = manifest["nodes"]
     shutil.copyfile(raw, work)
     con = duckdb.connect(str(work))
-    out: dict[str, Any] = {"load_average_before": _loadavg(), "models": {}, "skipped": []}
+    # The build's cap (profiles.yml), for a like-with-like comparison.
+    con.execute(f"set memory_limit = '{_memory_limit()}'")
+    out: dict[str, Any] = {
+        "load_average_before": _loadavg(),
+        "duckdb_memory_limit": _memory_limit(),
+        "models": {},
+        "skipped": [],
+    }
     cpu0 = _cpu()
     # The same Python SQL functions dbt's profile registers (plugin taktgeber.dbt_functions).
     from taktgeber.dbt_functions import Plugin
@@ -362,6 +423,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load-only", action="store_true", help="only make the raw cache")
     parser.add_argument("--skip-floor", action="store_true")
     parser.add_argument(
+        "--raw",
+        default="sandbox",
+        choices=["sandbox", "direct"],
+        help="fill the raw warehouse by a dlt load through the sandbox (default) or straight "
+        "from the world's JSON files (benchmarks.raw_direct)",
+    )
+    parser.add_argument(
+        "--skip-incremental", action="store_true", help="no rebuilds after the full build"
+    )
+    parser.add_argument("--report", help="JSON file in bench-out (default by scale)")
+    parser.add_argument(
         "--floor-only",
         action="store_true",
         help="only the floor, from the last build in bench-out (adds it to bench_build.json)",
@@ -372,6 +444,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--_incremental", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     world = Path(args.world)
+    report_file = OUT / (
+        args.report
+        or ("bench_build.json" if args.scale == "1m" else f"bench_build-{world.name}.json")
+    )
     if args._worker:
         res = worker(world, Path(args._raw), Path(args._work), args._incremental)
         print(json.dumps(res, default=str))
@@ -386,10 +462,12 @@ def main(argv: list[str] | None = None) -> int:
         "machine": _machine(),
         "load_average_start": _loadavg(),
         "as_of": _as_of(world).isoformat(),
+        "duckdb_memory_limit": _memory_limit(),
+        "source_tree": _source_tree(),
     }
     if args.floor_only:
-        return _floor_only(world)
-    raw, report["raw"] = raw_warehouse(world)
+        return _floor_only(world, report_file, args.raw)
+    raw, report["raw"] = raw_direct(world) if args.raw == "direct" else raw_warehouse(world)
     report["raw"]["file"] = str(raw)
     report["raw"]["mib"] = raw.stat().st_size / 2**20
     report["push_ledger_import"] = with_ledger(world, raw)
@@ -402,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     report["build_file"] = str(work)
     runs = []
     for i in range(args.runs):
-        res = _run_worker(world, raw, work, incremental=(i == 0))
+        res = _run_worker(world, raw, work, incremental=(i == 0 and not args.skip_incremental))
         runs.append(res)
         print(
             f"run {i + 1}: full {res['full']['seconds']:.1f} s "
@@ -410,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
             f"peak RSS {res['rss']['self_mib']:.0f} MiB",
             flush=True,
         )
-        if i == 0:
+        if i == 0 and not args.skip_incremental:
             for k in ("rebuild_no_change", "rebuild_after_touching_a_day"):
                 print(f"  {k}: {res[k]['seconds']:.1f} s (load {res[k]['load_average']})")
             report["dbt_nodes_last_build_of_run_1"] = [
@@ -422,9 +500,7 @@ def main(argv: list[str] | None = None) -> int:
                 for r in _node_timings(work)
             ]
         # Keep the incremental run's copy out of the way of the next full run.
-        (OUT / "bench_build.json").write_text(
-            json.dumps({**report, "runs": runs}, indent=2, default=str)
-        )
+        report_file.write_text(json.dumps({**report, "runs": runs}, indent=2, default=str))
     report["runs"] = runs
     fulls = [r["full"]["seconds"] for r in runs]
     report["full_median_seconds"] = statistics.median(fulls)
@@ -432,10 +508,11 @@ def main(argv: list[str] | None = None) -> int:
         max(r["rss"]["self_mib"], r["rss"]["children_mib"]) for r in runs
     )
     first = runs[0]
-    report["incremental"] = {
-        k: first[k]["seconds"] for k in ("rebuild_no_change", "rebuild_after_touching_a_day")
-    }
-    report["incremental"]["touch"] = first.get("touch")
+    if "rebuild_no_change" in first:
+        report["incremental"] = {
+            k: first[k]["seconds"] for k in ("rebuild_no_change", "rebuild_after_touching_a_day")
+        }
+        report["incremental"]["touch"] = first.get("touch")
     # The last worker's build (a plain full build) holds the run_results for the floor.
     if not args.skip_floor:
         # Same file name as the built warehouse: dbt's compiled SQL names its catalog.
@@ -450,14 +527,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         floor_work.unlink(missing_ok=True)
     report["load_average_end"] = _loadavg()
-    (OUT / "bench_build.json").write_text(json.dumps(report, indent=2, default=str))
+    report_file.write_text(json.dumps(report, indent=2, default=str))
     _print(report)
     return 0
 
 
-def _floor_only(world: Path) -> int:
-    report = json.loads((OUT / "bench_build.json").read_text(encoding="utf-8"))
-    raw = OUT / f"raw-{world.name}.duckdb"
+def _floor_only(world: Path, report_file: Path, how: str) -> int:
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    raw = OUT / (
+        f"raw-direct-{world.name}.duckdb" if how == "direct" else f"raw-{world.name}.duckdb"
+    )
     work = Path(report.get("build_file") or OUT / f"build-world-{world.name}-seeds-only.duckdb")
     floor_work = OUT / "floor" / work.name
     floor_work.parent.mkdir(exist_ok=True)
@@ -475,12 +554,13 @@ def _floor_only(world: Path) -> int:
         max(max(r["rss"]["self_mib"], r["rss"]["children_mib"]) for r in report["runs"]),
     )
     first = report["runs"][0]
-    report.setdefault(
-        "incremental",
-        {k: first[k]["seconds"] for k in ("rebuild_no_change", "rebuild_after_touching_a_day")},
-    )
+    if "rebuild_no_change" in first:
+        report.setdefault(
+            "incremental",
+            {k: first[k]["seconds"] for k in ("rebuild_no_change", "rebuild_after_touching_a_day")},
+        )
     report["load_average_end"] = _loadavg()
-    (OUT / "bench_build.json").write_text(json.dumps(report, indent=2, default=str))
+    report_file.write_text(json.dumps(report, indent=2, default=str))
     _print(report)
     return 0
 
@@ -491,11 +571,12 @@ def _print(r: dict[str, Any]) -> None:
         f"full build: median {r['full_median_seconds']:.1f} s of {len(r['runs'])} runs "
         "(" + ", ".join(f"{x['full']['seconds']:.1f}" for x in r["runs"]) + ")"
     )
-    inc = r["incremental"]
-    print(
-        f"rebuild, no change: {inc['rebuild_no_change']:.1f} s; after touching a day: "
-        f"{inc['rebuild_after_touching_a_day']:.1f} s"
-    )
+    inc = r.get("incremental")
+    if inc:
+        print(
+            f"rebuild, no change: {inc['rebuild_no_change']:.1f} s; after touching a day: "
+            f"{inc['rebuild_after_touching_a_day']:.1f} s"
+        )
     print(f"peak RSS: {r['peak_rss_mib_max']:.0f} MiB")
     if "floor" in r:
         f = r["floor"]

@@ -14,7 +14,7 @@ credit_lines as (
 ),
 
 billings as (
-    select * from {{ ref('int_invoice_billings_linked') }}
+    select * from {{ ref('int_work_billings_linked') }}
 ),
 
 invoices as (

@@ -11,16 +11,19 @@
 
 with
 
-work_entries as (
-    select * from {{ ref('int_work_entries_rated') }}
+work_items as (
+    -- every time entry, expense and milestone with its customer, value and approval, in one place
+    select * from {{ ref('int_work_items_billed') }}
 ),
 
-milestones as (
-    select * from {{ ref('int_milestones_scheduled') }}
+rate_checks as (
+    -- the rate_mismatch rule, in one place: the contracted rate of every billable time entry
+    select * from {{ ref('int_time_entries_rate_checked') }}
 ),
 
 billings as (
-    select * from {{ ref('int_invoice_billings_linked') }}
+    -- the "billed on" rule of DESIGN.md §4, in one place
+    select * from {{ ref('int_work_billings_linked') }}
 ),
 
 customers as (
@@ -40,59 +43,64 @@ billed_by_as_of as (
     where billings.invoice_date <= {{ as_of_date() }}
 ),
 
-work_items as (
+harvest_items as (
     select
-        work_entries.work_item_kind,
-        work_entries.source_id,
-        work_entries.harvest_time_entry_id,
-        work_entries.harvest_expense_id,
+        work_items.work_item_kind,
+        work_items.source_id,
+        work_items.harvest_time_entry_id,
+        work_items.harvest_expense_id,
         cast(null as varchar) as hubspot_line_item_id,
-        work_entries.harvest_project_id,
-        work_entries.project_name,
-        work_entries.hubspot_company_id,
-        work_entries.currency_code,
-        work_entries.spent_date as work_date,
-        work_entries.service_type,
-        work_entries.service_type as account_service_type,
-        coalesce(work_entries.notes, work_entries.work_name) as description,
-        case when work_entries.work_item_kind = 'time' then work_entries.hours else 1 end as quantity,
+        work_items.harvest_project_id,
+        work_items.project_name,
+        work_items.hubspot_company_id,
+        work_items.currency_code,
+        work_items.work_date,
+        work_items.service_type,
+        work_items.service_type as account_service_type,
+        coalesce(work_items.notes, work_items.description) as description,
+        work_items.quantity,
         case
-            when work_entries.work_item_kind = 'time' then coalesce(work_entries.billable_rate, 0)
-            else work_entries.value_amount
+            when work_items.work_item_kind = 'time' then coalesce(work_items.unit_amount, 0)
+            else work_items.value
         end as unit_amount,
-        work_entries.rate_gap is not null as has_rate_mismatch
-    from work_entries
-    where work_entries.is_approved
-        and work_entries.is_billable
-        and work_entries.spent_date <= {{ as_of_date() }}
-        and work_entries.hubspot_company_id is not null
+        coalesce(rate_checks.has_rate_mismatch, false) as has_rate_mismatch
+    from work_items
+    left join rate_checks
+        on work_items.harvest_time_entry_id = rate_checks.harvest_time_entry_id
+    where work_items.work_item_kind in ('time', 'expense')
+        and work_items.is_approved
+        and work_items.is_billable
+        and work_items.work_date <= {{ as_of_date() }}
+        and work_items.is_deal_won
+        and work_items.hubspot_company_id is not null
 ),
 
 milestone_items as (
     select
-        'milestone' as work_item_kind,
-        milestones.hubspot_line_item_id as source_id,
+        work_items.work_item_kind,
+        work_items.source_id,
         cast(null as bigint) as harvest_time_entry_id,
         cast(null as bigint) as harvest_expense_id,
-        milestones.hubspot_line_item_id,
-        milestones.harvest_project_id,
+        work_items.hubspot_line_item_id,
+        work_items.harvest_project_id,
         cast(null as varchar) as project_name,
-        milestones.hubspot_company_id,
-        milestones.currency_code,
-        milestones.due_date as work_date,
+        work_items.hubspot_company_id,
+        work_items.currency_code,
+        work_items.work_date,
         cast(null as varchar) as service_type,
-        milestones.service_type as account_service_type,
-        milestones.line_item_name as description,
+        work_items.service_type as account_service_type,
+        work_items.description,
         cast(1 as decimal(18, 4)) as quantity,
-        cast(milestones.amount as decimal(18, 6)) as unit_amount,
+        work_items.value as unit_amount,
         false as has_rate_mismatch
-    from milestones
-    where milestones.due_date < {{ as_of_date() }}
-        and milestones.hubspot_company_id is not null
+    from work_items
+    where work_items.work_item_kind = 'milestone'
+        and work_items.work_date < {{ as_of_date() }}
+        and work_items.hubspot_company_id is not null
 ),
 
 candidates as (
-    select * from work_items
+    select * from harvest_items
     union all
     select * from milestone_items
 ),

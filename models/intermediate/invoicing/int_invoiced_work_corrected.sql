@@ -21,15 +21,12 @@ invoice_line_items as (
 ),
 
 billings as (
-    select * from {{ ref('int_invoice_billings_linked') }}
+    -- the "billed on" rule of DESIGN.md §4, in one place
+    select * from {{ ref('int_work_billings_linked') }}
 ),
 
-work_entries as (
-    select * from {{ ref('int_work_entries_rated') }}
-),
-
-milestones as (
-    select * from {{ ref('int_milestones_scheduled') }}
+work_items as (
+    select * from {{ ref('int_work_items_billed') }}
 ),
 
 settlements as (
@@ -57,33 +54,29 @@ billed_records as (
         billings.xero_invoice_id,
         billings.work_item_kind,
         billings.source_id,
-        work_entries.harvest_time_entry_id,
-        work_entries.harvest_expense_id,
+        work_items.harvest_time_entry_id,
+        work_items.harvest_expense_id,
         case when billings.work_item_kind = 'milestone' then billings.source_id end as hubspot_line_item_id,
-        coalesce(work_entries.harvest_project_id, milestones.harvest_project_id) as harvest_project_id,
-        work_entries.service_type,
+        work_items.harvest_project_id,
+        case when billings.work_item_kind != 'milestone' then work_items.service_type end as service_type,
         case
-            when billings.work_item_kind = 'milestone' then milestones.hubspot_line_item_id is not null
-            else coalesce(work_entries.is_billable and work_entries.is_approved, false)
+            -- a milestone still billable = still on the schedule of a closed-won fixed-price deal
+            when billings.work_item_kind = 'milestone' then work_items.work_item_id is not null
+            else coalesce(work_items.is_billable and work_items.is_approved, false)
         end as is_still_billable,
         case
             when billings.work_item_kind = 'milestone' then null
-            when not coalesce(work_entries.is_billable, false) then 'made_non_billable'
-            when not coalesce(work_entries.is_approved, false) then 'unapproved'
+            when not coalesce(work_items.is_billable, false) then 'made_non_billable'
+            when not coalesce(work_items.is_approved, false) then 'unapproved'
         end as correction_reason,
-        case when billings.work_item_kind = 'time' then work_entries.hours else 1 end as quantity,
+        case when billings.work_item_kind = 'time' then work_items.quantity else 1 end as quantity,
         case
-            when billings.work_item_kind = 'time' then coalesce(work_entries.billable_rate, 0)
-            when billings.work_item_kind = 'expense' then work_entries.value_amount
-            else milestones.amount
+            when billings.work_item_kind = 'time' then coalesce(work_items.unit_amount, 0)
+            else work_items.value
         end as unit_amount
     from billings
-    left join work_entries
-        on billings.work_item_kind = work_entries.work_item_kind
-        and billings.source_id = work_entries.source_id
-    left join milestones
-        on billings.work_item_kind = 'milestone'
-        and billings.source_id = milestones.hubspot_line_item_id
+    left join work_items
+        on billings.work_item_id = work_items.work_item_id
     where billings.is_posted
 ),
 

@@ -29,16 +29,18 @@ months as (
     select * from {{ ref('int_kpi_months_spined') }}
 ),
 
-work_entries as (
-    select * from {{ ref('int_work_entries_rated') }}
+work_items as (
+    select * from {{ ref('int_work_items_billed') }}
 ),
 
-milestones as (
-    select * from {{ ref('int_milestones_scheduled') }}
+rate_checks as (
+    -- the rate_mismatch rule, in one place: the contracted rate of every billable time entry
+    select * from {{ ref('int_time_entries_rate_checked') }}
 ),
 
 billings as (
-    select * from {{ ref('int_invoice_billings_linked') }}
+    -- the "billed on" rule of DESIGN.md §4, in one place
+    select * from {{ ref('int_work_billings_linked') }}
 ),
 
 budgets as (
@@ -51,6 +53,43 @@ budgets as (
 
 fx_rates as (
     select * from {{ ref('int_fx_rates_daily') }}
+),
+
+milestones as (
+    -- payment-schedule items of closed-won fixed-price deals
+    select
+        work_items.hubspot_line_item_id,
+        work_items.hubspot_company_id,
+        work_items.currency_code,
+        work_items.value as amount,
+        work_items.work_date as due_date,
+        work_items.billing_date
+    from work_items
+    where work_items.work_item_kind = 'milestone'
+),
+
+work_entries as (
+    -- time entries and expenses; the customer is the company of the project's closed-won deal
+    select
+        work_items.work_item_kind,
+        work_items.source_id,
+        work_items.harvest_project_id,
+        case when work_items.is_deal_won then work_items.hubspot_company_id end as hubspot_company_id,
+        work_items.currency_code,
+        work_items.work_date as spent_date,
+        work_items.quantity as hours,
+        work_items.value as value_amount,
+        work_items.is_billable,
+        work_items.is_approved,
+        rate_checks.contracted_rate,
+        case
+            when rate_checks.has_rate_mismatch
+                then rate_checks.contracted_rate - coalesce(rate_checks.billable_rate, 0)
+        end as rate_gap
+    from work_items
+    left join rate_checks
+        on work_items.harvest_time_entry_id = rate_checks.harvest_time_entry_id
+    where work_items.work_item_kind in ('time', 'expense')
 ),
 
 first_billed as (

@@ -1,13 +1,14 @@
-{#- One row per billable-or-not piece of delivered work: every Harvest time entry and
-    expense, and every payment-schedule line item (milestone) of a closed-won fixed-price
-    deal, change requests included. With its project, deal, customer company, service type,
-    value in the project's (milestone: deal's) currency, approval, and the existing Xero
-    invoices it is billed on (DESIGN.md §4): the invoice whose number Harvest recorded on
-    the record, and every invoice of a succeeded push-ledger record that names the record
-    among its line's source ids (by invoice id, else by Reference). Milestones are billed
-    only through the ledger. "Existing" = ACCREC in DRAFT, SUBMITTED, AUTHORISED or PAID
-    (voided and deleted invoices no longer bill anything). `is_billed` counts invoices
-    dated on or before `as_of_date`. -#}
+{#- One row per piece of delivered work: every Harvest time entry and expense, and every
+    payment-schedule line item (milestone) of a closed-won fixed-price deal, change
+    requests included. With its project, deal (and whether it is closed-won), customer
+    company (the deal's; a change request's parent's), service type, quantity, unit amount
+    and value in the project client's currency — a missing hours or cost reads as 0; a
+    milestone's value is its amount (else quantity × price) to the cent, in the deal's
+    currency (a change request without one: its parent's) — approval (a milestone: whether
+    it is due; due dates from int_line_items_classified), and what it is billed on: the existing Xero invoices
+    int_work_billings_linked (the "billed on" rule of DESIGN.md §4) links to it.
+    `is_billed` counts invoices dated on or before `as_of_date`. The one home of a work
+    record's attributes for the checks, the drafts and the KPIs. -#}
 
 with
 
@@ -29,6 +30,12 @@ projects as (
 
 ),
 
+clients as (
+
+    select * from {{ ref('stg_harvest__clients') }}
+
+),
+
 deals as (
 
     select * from {{ ref('int_deals_enriched') }}
@@ -47,34 +54,9 @@ service_catalogue as (
 
 ),
 
-invoices as (
+billings as (
 
-    select * from {{ ref('stg_xero__invoices') }}
-
-),
-
-ledger as (
-
-    select * from {{ ref('stg_taktgeber__push_ledger') }}
-
-),
-
-ledger_lines as (
-
-    select * from {{ ref('stg_taktgeber__push_ledger_lines') }}
-
-),
-
-live_invoices as (
-
-    select
-        invoices.xero_invoice_id,
-        invoices.invoice_number,
-        invoices.reference,
-        invoices.invoice_date
-    from invoices
-    where invoices.invoice_type = 'ACCREC'
-        and invoices.invoice_status in ('DRAFT', 'SUBMITTED', 'AUTHORISED', 'PAID')
+    select * from {{ ref('int_work_billings_linked') }}
 
 ),
 
@@ -83,10 +65,14 @@ projects_with_deal as (
     select
         projects.harvest_project_id,
         projects.project_name,
-        projects.currency_code,
+        -- the client's currency as the project carries it, else the client's own record
+        coalesce(projects.currency_code, clients.currency_code, 'EUR') as currency_code,
         deals.hubspot_deal_id,
+        coalesce(deals.is_won, false) as is_deal_won,
         deals.customer_company_id as hubspot_company_id
     from projects
+    left join clients
+        on projects.harvest_client_id = clients.harvest_client_id
     left join deals
         on projects.project_code = deals.hubspot_deal_id
 
@@ -104,11 +90,13 @@ time_items as (
         time_entries.harvest_project_id,
         time_entries.harvest_task_id,
         time_entries.task_name as description,
+        time_entries.notes,
         coalesce(service_catalogue.service_type, time_entries.task_name) as service_type,
         time_entries.spent_date as work_date,
-        time_entries.hours as quantity,
+        cast(null as date) as billing_date,
+        coalesce(time_entries.hours, 0) as quantity,
         time_entries.billable_rate as unit_amount,
-        cast(time_entries.hours * coalesce(time_entries.billable_rate, 0) as decimal(18, 4)) as value,
+        cast(coalesce(time_entries.hours, 0) * coalesce(time_entries.billable_rate, 0) as decimal(18, 6)) as value,
         time_entries.is_billable,
         time_entries.is_closed as is_approved,
         time_entries.harvest_invoice_number
@@ -130,11 +118,13 @@ expense_items as (
         expenses.harvest_project_id,
         cast(null as bigint) as harvest_task_id,
         coalesce(expenses.expense_category_name, expenses.notes) as description,
+        expenses.notes,
         cast(null as varchar) as service_type,
         expenses.spent_date as work_date,
+        cast(null as date) as billing_date,
         cast(1 as decimal(18, 4)) as quantity,
-        cast(expenses.total_cost as decimal(18, 4)) as unit_amount,
-        cast(expenses.total_cost as decimal(18, 4)) as value,
+        cast(coalesce(expenses.total_cost, 0) as decimal(18, 4)) as unit_amount,
+        cast(coalesce(expenses.total_cost, 0) as decimal(18, 6)) as value,
         expenses.is_billable,
         expenses.is_closed as is_approved,
         expenses.harvest_invoice_number
@@ -149,6 +139,7 @@ harvest_items as (
         projects_with_deal.project_name,
         projects_with_deal.currency_code,
         projects_with_deal.hubspot_deal_id,
+        projects_with_deal.is_deal_won,
         projects_with_deal.hubspot_company_id
     from (
         select * from time_items
@@ -172,21 +163,28 @@ milestone_items as (
         deals.harvest_project_id,
         cast(null as bigint) as harvest_task_id,
         line_items.line_item_name as description,
+        cast(null as varchar) as notes,
         line_items.service_type,
         line_items.due_date as work_date,
+        line_items.billing_date,
         coalesce(line_items.quantity, 1) as quantity,
         coalesce(line_items.price, line_items.amount) as unit_amount,
-        cast(coalesce(line_items.amount, line_items.quantity * line_items.price) as decimal(18, 4)) as value,
+        -- money: the item's amount, else quantity × price rounded to the cent once
+        {{ money('coalesce(line_items.amount, line_items.quantity * line_items.price)') }} as value,
         true as is_billable,
         line_items.due_date is not null as is_approved,
         cast(null as varchar) as harvest_invoice_number,
         projects.project_name,
-        coalesce(deals.currency_code, 'EUR') as currency_code,
+        -- a change request is priced in its parent's currency when it names none
+        coalesce(deals.currency_code, parent.currency_code, 'EUR') as currency_code,
         deals.hubspot_deal_id,
+        deals.is_won as is_deal_won,
         deals.customer_company_id as hubspot_company_id
     from line_items
     inner join deals
         on line_items.hubspot_deal_id = deals.hubspot_deal_id
+    left join deals as parent
+        on deals.parent_deal_id = parent.hubspot_deal_id
     left join projects
         on deals.harvest_project_id = projects.harvest_project_id
     where line_items.line_item_role = 'milestone'
@@ -203,64 +201,16 @@ all_items as (
 
 ),
 
-ledger_invoices as (
-
-    select
-        ledger.draft_key,
-        coalesce(by_id.xero_invoice_id, by_reference.xero_invoice_id) as xero_invoice_id
-    from ledger
-    left join live_invoices as by_id
-        on ledger.xero_invoice_id = by_id.xero_invoice_id
-    left join live_invoices as by_reference
-        on coalesce(ledger.reference, ledger.draft_key) = by_reference.reference
-    where ledger.push_status = 'succeeded'
-
-),
-
-ledger_sources as (
-
-    select ledger_lines.draft_key, 'time:' || unnest(ledger_lines.harvest_time_entry_ids) as work_item_id
-    from ledger_lines
-    union all
-    select ledger_lines.draft_key, 'expense:' || unnest(ledger_lines.harvest_expense_ids) as work_item_id
-    from ledger_lines
-    union all
-    select ledger_lines.draft_key, 'milestone:' || unnest(ledger_lines.hubspot_line_item_ids) as work_item_id
-    from ledger_lines
-
-),
-
-billings as (
-
-    select
-        all_items.work_item_id,
-        live_invoices.xero_invoice_id
-    from all_items
-    inner join live_invoices
-        on all_items.harvest_invoice_number = live_invoices.invoice_number
-    union
-    select
-        ledger_sources.work_item_id,
-        ledger_invoices.xero_invoice_id
-    from ledger_sources
-    inner join ledger_invoices
-        on ledger_sources.draft_key = ledger_invoices.draft_key
-    where ledger_invoices.xero_invoice_id is not null
-
-),
-
 billed as (
 
     select
         billings.work_item_id,
-        list(live_invoices.xero_invoice_id order by live_invoices.xero_invoice_id) as billed_invoice_ids,
-        list(live_invoices.invoice_number order by live_invoices.xero_invoice_id) as billed_invoice_numbers,
-        count(*) filter (where live_invoices.invoice_date <= {{ as_of_date() }}) as billed_invoice_count,
-        min(live_invoices.invoice_date) as first_billed_date
+        list(billings.xero_invoice_id order by billings.xero_invoice_id) as billed_invoice_ids,
+        list(billings.invoice_number order by billings.xero_invoice_id) as billed_invoice_numbers,
+        count(*) filter (where billings.invoice_date <= {{ as_of_date() }}) as billed_invoice_count,
+        min(billings.invoice_date) as first_billed_date
     from billings
-    inner join live_invoices
-        on billings.xero_invoice_id = live_invoices.xero_invoice_id
-    group by 1
+    group by billings.work_item_id
 
 ),
 
@@ -276,14 +226,17 @@ final as (
         all_items.harvest_project_id,
         all_items.project_name,
         all_items.hubspot_deal_id,
+        coalesce(all_items.is_deal_won, false) as is_deal_won,
         all_items.hubspot_company_id,
         all_items.harvest_task_id,
         all_items.service_type,
         all_items.description,
+        all_items.notes,
         all_items.work_date,
+        all_items.billing_date,
         cast(all_items.quantity as decimal(18, 4)) as quantity,
         cast(all_items.unit_amount as decimal(18, 4)) as unit_amount,
-        cast(all_items.value as decimal(18, 4)) as value,
+        cast(all_items.value as decimal(18, 6)) as value,
         all_items.currency_code,
         coalesce(all_items.is_billable, false) as is_billable,
         coalesce(all_items.is_approved, false) as is_approved,
