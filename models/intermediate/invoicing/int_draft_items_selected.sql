@@ -150,12 +150,28 @@ grouped as (
         on unbilled.harvest_project_id = budget_checks.harvest_project_id
 ),
 
+draft_keys as (
+    -- one key per draft, computed once per group (not once per row of it)
+    select
+        grouped.hubspot_company_id,
+        grouped.currency_code,
+        grouped.billing_month,
+        grouped.draft_project_id,
+        {{ draft_key('list(grouped.source_id)') }} as draft_key
+    from grouped
+    group by all
+),
+
 final as (
     select
         grouped.*,
-        {{ draft_key('list(grouped.source_id) over (partition by grouped.hubspot_company_id, grouped.currency_code, grouped.billing_month, grouped.draft_project_id)') }}
-            as draft_key
+        draft_keys.draft_key
     from grouped
+    inner join draft_keys
+        on grouped.hubspot_company_id is not distinct from draft_keys.hubspot_company_id
+        and grouped.currency_code is not distinct from draft_keys.currency_code
+        and grouped.billing_month is not distinct from draft_keys.billing_month
+        and grouped.draft_project_id is not distinct from draft_keys.draft_project_id
 )
 
 select * from final
