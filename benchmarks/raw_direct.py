@@ -259,7 +259,8 @@ def _fill_child(
 ) -> list[str]:
     """Insert a child table's rows; return its columns no element has."""
     names = {c for c, _ in columns}
-    parent_id = _dlt_id(parent, f"json_extract_string(j, {_sql_str(_json_path((id_key,)))})")
+    # Only the parent's id travels with each element (k), not the whole parent record.
+    parent_id = _dlt_id(parent, "k")
     wanted: list[str] = []
     missing: list[str] = []
     if "value" in names:
@@ -269,10 +270,9 @@ def _fill_child(
     else:
         wanted, selects, missing = _columns_sql(columns, key_paths(file, list_path), "v")
     if table == "journal_lines":
-        journal_id = f"json_extract_string(j, {_sql_str(_json_path((id_key,)))})"
         selects = [s for s in selects if not s.endswith(" as journal_id")]
         missing.remove("journal_id")
-        selects.append(f"{journal_id} as journal_id")
+        selects.append("k as journal_id")
     else:
         own_id = _dlt_id(table, f"{parent_id} || ':' || cast(i as varchar)")
         selects += [
@@ -288,15 +288,17 @@ def _fill_child(
     )
     con.execute(
         f"insert into {dataset}.{table} by name select {', '.join(selects)} from ("
-        f"select j, e, i{extract} from ("
-        f"select j, unnest(l) as e, unnest(range(len(l))) as i from ("
-        f"select json as j, json_extract(json, {_sql_str(_json_path(list_path) + '[*]')}) as l "
+        f"select k, e, i{extract} from ("
+        f"select k, unnest(l) as e, unnest(range(len(l))) as i from ("
+        f"select json_extract_string(json, {_sql_str(_json_path((id_key,)))}) as k, "
+        f"json_extract(json, {_sql_str(_json_path(list_path) + '[*]')}) as l "
         f"from {_reader(file)}) where len(l) > 0))"
     )
     return missing
 
 
 def _done(con: duckdb.DuckDBPyConnection, dataset: str, table: str, started: float) -> dict:
+    con.execute("checkpoint")  # written out, so the next table has the memory
     rows = con.execute(f"select count(*) from {dataset}.{table}").fetchall()[0][0]
     return {"rows": rows, "seconds": round(time.perf_counter() - started, 2)}
 
