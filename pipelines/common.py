@@ -16,6 +16,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -82,7 +83,8 @@ class ResilientSession(requests.Session):
     """A `requests.Session` that retries what is safe to retry and names what failed.
 
     `decimal_floats` parses JSON numbers with a fraction as `Decimal` (money stays exact on
-    dlt's dict path); the Arrow resources turn it off and cast columns instead.
+    dlt's dict path); the Arrow resources turn it off: Arrow's JSON reader parses their
+    decimal columns from the number's text (exact, no float on the way).
     The parsed body is cached on the response, so paginators and dlt read it once.
     """
 
@@ -329,9 +331,12 @@ def _refuse_nested_scalar(spec: ArrowTableSpec, name: str, row: Mapping[str, Any
 
 def _typed_array(values: list[Any], arrow_type: pa.DataType) -> pa.Array:
     if pa.types.is_decimal(arrow_type):
-        if any(isinstance(v, Decimal) for v in values):
-            return pa.array([None if v is None else Decimal(v) for v in values], arrow_type)
-        return pa.array(values, pa.float64()).cast(arrow_type)
+        # exact: a float (only where a caller parsed without Decimal) by its shortest repr;
+        # places beyond the column's scale are rounded (half-even, as Decimal does)
+        unit = Decimal(1).scaleb(-arrow_type.scale)
+        return pa.array(
+            [None if v is None else Decimal(str(v)).quantize(unit) for v in values], arrow_type
+        )
     if pa.types.is_timestamp(arrow_type) or pa.types.is_date(arrow_type):
         return pa.array(values, pa.string()).cast(arrow_type)
     if pa.types.is_string(arrow_type):
@@ -415,11 +420,9 @@ class Cursor:
 
 def _parse_type(arrow_type: pa.DataType) -> pa.DataType:
     """What the JSON reader should produce for a spec column (cast to the spec type after)."""
-    if pa.types.is_decimal(arrow_type):
-        return pa.float64()
     if pa.types.is_timestamp(arrow_type) or pa.types.is_date(arrow_type):
         return pa.string()
-    return arrow_type
+    return arrow_type  # decimals too: Arrow parses them from the number's text, exactly
 
 
 def page_schema(
@@ -444,6 +447,30 @@ def page_schema(
     return pa.schema(fields)
 
 
+def _decimal_sent_as_text(schema: pa.Schema) -> re.Pattern[bytes] | None:
+    """Arrow's reader takes a JSON string ("12.5") for a DECIMAL field without complaint;
+    a number sent as text is a type change, so such a page must go to the dict path,
+    which names it. This finds a decimal field's key followed by a string value (a match
+    inside a string value is impossible: its quotes would be escaped)."""
+    keys: set[str] = set()
+
+    def walk(data_type: pa.DataType, name: str) -> None:
+        if pa.types.is_decimal(data_type):
+            keys.add(name)
+        elif pa.types.is_struct(data_type):
+            for child in data_type:
+                walk(child.type, child.name)
+        elif pa.types.is_list(data_type):
+            walk(data_type.value_type, name)
+
+    for field in schema:
+        walk(field.type, field.name)
+    if not keys:
+        return None
+    names = b"|".join(re.escape(k.encode()) for k in sorted(keys))
+    return re.compile(rb'"(?:' + names + rb')"\s*:\s*"')
+
+
 def arrow_json_parser(schema: pa.Schema) -> Callable[[bytes], Any]:
     """Parse a page with Arrow's JSON reader into a one-row table; where Arrow refuses (a
     field of another type, say) return Python objects so the slow path can name the
@@ -453,8 +480,11 @@ def arrow_json_parser(schema: pa.Schema) -> Callable[[bytes], Any]:
     import pyarrow.json as pj
 
     parse_options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
+    money_as_text = _decimal_sent_as_text(schema)
 
     def parse(body: bytes) -> Any:
+        if money_as_text is not None and money_as_text.search(body):
+            return json.loads(body, parse_float=Decimal)
         # JSON strings cannot hold raw newlines, so this keeps the document one line long.
         one_line = body.replace(b"\n", b" ").replace(b"\r", b" ")
         read_options = pj.ReadOptions(block_size=len(one_line) + 1, use_threads=False)
@@ -463,7 +493,7 @@ def arrow_json_parser(schema: pa.Schema) -> Callable[[bytes], Any]:
                 io.BytesIO(one_line), read_options=read_options, parse_options=parse_options
             )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-            return json.loads(body)
+            return json.loads(body, parse_float=Decimal)
 
     return parse
 

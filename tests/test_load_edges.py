@@ -214,3 +214,50 @@ def test_journal_pages_take_the_arrow_path_and_match_the_dict_path() -> None:
     assert isinstance(refused, dict)
     _, lines = _journal_tables(refused["Journals"])
     assert lines.column("net_amount")[0].as_py() == Decimal("1.000000000")
+
+
+def test_time_entry_money_is_exact_on_both_paths() -> None:
+    """Hours and rates go into DECIMAL(38, 9) from the number's text, with no float step,
+    on Arrow's path and on the dict path alike."""
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    from pipelines.common import (
+        DECIMAL,
+        arrow_json_parser,
+        conform,
+        flatten,
+        records_table,
+        to_arrow,
+    )
+    from pipelines.harvest import TIME_ENTRIES, TIME_ENTRIES_PAGE, TIME_ENTRIES_TEXT
+
+    records = json.loads((TINY / "harvest" / "time_entries.json").read_text())
+    records[0]["billable_rate"] = 123456789.91  # not exact as a float
+    records[0]["hours"] = 7.26
+    parse = arrow_json_parser(TIME_ENTRIES_PAGE)
+
+    def body(rows: list[dict]) -> bytes:
+        return json.dumps({"time_entries": rows, "links": {"next": None}}).encode()
+
+    page = parse(body(records))
+    assert isinstance(page, pa.Table)
+    fast = conform(records_table(page, "time_entries"), TIME_ENTRIES)
+    slow_rows = json.loads(body(records), parse_float=Decimal)["time_entries"]
+    slow = conform(to_arrow([flatten(r) for r in slow_rows], TIME_ENTRIES_TEXT), TIME_ENTRIES)
+    assert fast.schema.field("billable_rate").type == DECIMAL
+    for table in (fast, slow):
+        first = table.slice(0, 1).to_pylist()[0]
+        assert first["billable_rate"] == Decimal("123456789.91")
+        assert first["hours"] == Decimal("7.26")
+    assert fast.column("billable_rate").to_pylist() == slow.column("billable_rate").to_pylist()
+    # a rate sent as text is a type change: the dict path gets it (and names it)
+    records[0]["billable_rate"] = "150.00"
+    assert isinstance(parse(body(records)), dict)
+    # more places than DECIMAL(38, 9) holds: Arrow refuses, the dict path rounds
+    records[0]["billable_rate"] = 1.0000000004
+    refused = parse(body(records))
+    assert isinstance(refused, dict)
+    table = to_arrow([flatten(r) for r in refused["time_entries"]], TIME_ENTRIES_TEXT)
+    assert table.column("billable_rate")[0].as_py() == Decimal("1.000000000")
