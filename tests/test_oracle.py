@@ -713,6 +713,18 @@ def test_milestone_billed_through_the_ledger(tmp_path):
     assert keys == ["344", "345"]
 
 
+def test_change_request_milestone_without_currency_is_in_its_parents(tmp_path):
+    w = fixed_price_world()
+    w.find("hubspot/deals", "id", "240")["properties"]["deal_currency_code"] = "USD"
+    w.find("hubspot/deals", "id", "241")["properties"]["deal_currency_code"] = None
+    result = run(w, tmp_path)
+    # 500 USD due 2026-10-01 at 1.10 USD per EUR; the drafts group it with its parent's USD
+    assert ({"hubspot_line_item_id": "345"}, "454.55", "500.00", "USD") in found(
+        result, "milestone_due_not_invoiced"
+    )
+    assert {d["currency"] for d in result["drafts"]} == {"USD"}
+
+
 def test_schedule_total_mismatch(tmp_path):
     w = fixed_price_world()
     w.find("hubspot/deals", "id", "240")["properties"]["amount"] = "3016"  # 0.5 % = 15.08
@@ -822,6 +834,18 @@ def test_pushed_draft_missing_in_accounting(tmp_path):
     assert found(run(w, tmp_path), "pushed_draft_missing_in_accounting") == [
         ({"draft_key": "TG-333333333333"}, "357.00", "357.00", "EUR")
     ]
+
+
+def test_ledger_record_without_reference_finds_its_invoice_by_draft_key(tmp_path):
+    w = base()
+    w.time(1, 501, "2026-08-01", "1")
+    w.invoice("I1", "INV-1", "C1", "2026-08-31", "119", tax="19", reference="TG-aaaaaaaaaaaa")
+    w.post("I1")
+    w.pushed("TG-aaaaaaaaaaaa", None, "119", {"harvest_time_entry_ids": [1]})
+    w.ledger[-1]["reference"] = None  # the push job writes Reference = draft key
+    result = run(w, tmp_path)
+    assert found(result, "unbilled_approved_work") == []
+    assert found(result, "pushed_draft_missing_in_accounting") == []
 
 
 def test_credit_note_without_reference(tmp_path):

@@ -18,11 +18,8 @@ billings as (
 ),
 
 invoices as (
-    select * from {{ ref('stg_xero__invoices') }}
-),
-
-settlements as (
-    select * from {{ ref('int_invoice_settlements_unioned') }}
+    -- credited_amount: credit allocations up to as_of_date, as double_billed_work counts them
+    select * from {{ ref('int_xero_invoices_enriched') }}
 ),
 
 drafted as (
@@ -39,15 +36,6 @@ credited as (
     from credit_lines
 ),
 
-credit_totals as (
-    select
-        settlements.xero_invoice_id,
-        sum(settlements.amount) as credited_amount
-    from settlements
-    where settlements.settlement_kind = 'credit_allocation'
-    group by settlements.xero_invoice_id
-),
-
 invoiced as (
     select
         cast(billings.source_id as bigint) as harvest_time_entry_id,
@@ -55,10 +43,8 @@ invoiced as (
     from billings
     inner join invoices
         on billings.xero_invoice_id = invoices.xero_invoice_id
-    left join credit_totals
-        on billings.xero_invoice_id = credit_totals.xero_invoice_id
     where billings.work_item_kind = 'time'
-        and coalesce(credit_totals.credited_amount, 0) < invoices.total
+        and invoices.credited_amount < invoices.total
 ),
 
 touched as (

@@ -178,7 +178,7 @@ def milestone_due_not_invoiced(ctx: Context) -> list[Finding]:
             "milestone_due_not_invoiced",
             {"hubspot_line_item_id": item.id},
             item.amount,
-            deal.currency or "EUR",
+            ctx.links.milestone_currency(deal),
             due,
         )
         for item, deal, due in due_unbilled_milestones(ctx, ctx.as_of)

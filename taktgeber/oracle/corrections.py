@@ -87,7 +87,7 @@ def correction_drafts(ctx: Context) -> list[CorrectionDraft]:
     for record in sorted(ctx.world.ledger, key=lambda r: r.draft_key):
         if record.status != "succeeded":
             continue
-        invoice_id = ctx.links.ledger_invoice(record.xero_invoice_id, record.reference)
+        invoice_id = ctx.links.ledger_invoice(record)
         if invoice_id is None:
             continue
         lines = [c for line in record.lines if (c := _correction(ctx, line, work))]

@@ -121,7 +121,7 @@ def draft_content(ctx: Context) -> dict[tuple[str, str, str, int | None], _Group
             continue
         project = ctx.links.project_of_deal(deal)
         project_id = project.id if project else None
-        currency = deal.currency or customer.currency or "EUR"
+        currency = ctx.links.milestone_currency(deal)
         group = groups[key(customer.company_id, currency, due, project_id)]
         group.milestones.append((item.id, item.amount, project_id))
         if project_id is not None:

@@ -253,7 +253,7 @@ class Kpis:
                 total += self.eur(excess, project.currency, end)
         for item, deal, due in due_unbilled_milestones(ctx, end):
             if (end - due).days > 30:
-                total += self.eur(item.amount, deal.currency or "EUR", due)
+                total += self.eur(item.amount, links.milestone_currency(deal), due)
         return round_money(total)
 
     # -- all -------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from taktgeber.oracle.world import (
     Allocation,
     Deal,
     Invoice,
+    LedgerRecord,
     LineItem,
     Payment,
     Project,
@@ -165,7 +166,7 @@ class Links:
         for record in world.ledger:
             if record.status != "succeeded":
                 continue
-            invoice_id = self.ledger_invoice(record.xero_invoice_id, record.reference)
+            invoice_id = self.ledger_invoice(record)
             if invoice_id:
                 for source in record.source_ids:
                     self.ledger_billed[source].add(invoice_id)
@@ -207,6 +208,11 @@ class Links:
         parent = self.world.deals.get(deal.parent_deal_id or "")
         return parent or deal
 
+    def milestone_currency(self, deal: Deal) -> str:
+        """A schedule item's currency: its deal's, else (a change request naming none) its
+        parent deal's, whose budget its amount adds to; else EUR."""
+        return deal.currency or self.customer_deal(deal).currency or "EUR"
+
     # -- work ------------------------------------------------------------------------
     def work_currency(self, work: Work) -> str:
         return self.world.projects[work.project_id].currency
@@ -233,12 +239,14 @@ class Links:
         return self.ref.card_rate(service, project.currency, work.spent_date)
 
     # -- billing ---------------------------------------------------------------------
-    def ledger_invoice(self, invoice_id: str | None, reference: str | None) -> str | None:
-        if invoice_id and invoice_id in self.live_invoices:
-            return invoice_id
-        if reference and reference in self._live_by_reference:
-            return self._live_by_reference[reference]
-        return None
+    def ledger_invoice(self, record: LedgerRecord) -> str | None:
+        """The live invoice a push-ledger record made: its `xero_invoice_id`, else the one
+        whose Reference is the record's reference, else its draft key (the push job writes
+        Reference = draft key, so an empty reference still finds it)."""
+        if record.xero_invoice_id and record.xero_invoice_id in self.live_invoices:
+            return record.xero_invoice_id
+        reference = record.reference or record.draft_key
+        return self._live_by_reference.get(reference) if reference else None
 
     def billed_on(self, work: Work) -> frozenset[str]:
         """Every live Xero invoice naming the record (Harvest invoice number or ledger)."""

@@ -1,8 +1,10 @@
 {#- One row per Xero invoice with its customer company, EUR amounts at the FX seed on
     the invoice date (`*_eur`) and at the invoice's own CurrencyRate (`*_eur_at_invoice_rate`,
     as Xero posts it), and what settled it up to `as_of_date`: payments (all accounts, the
-    cash-discount account included; deleted ones excluded), credit-note allocations of
-    AUTHORISED/PAID ACCREC credit notes, amount due, days past due and dunning level. -#}
+    cash-discount account included; deleted ones excluded), credit-note allocations
+    credited by then (int_credit_allocations_dated: the one home of that rule; the
+    corrections and the billed-at-most-once test read `credited_amount` from here), amount
+    due, days past due and dunning level. -#}
 
 with
 
@@ -24,15 +26,9 @@ payments as (
 
 ),
 
-credit_notes as (
+credit_allocations as (
 
-    select * from {{ ref('stg_xero__credit_notes') }}
-
-),
-
-allocations as (
-
-    select * from {{ ref('stg_xero__credit_note_allocations') }}
+    select * from {{ ref('int_credit_allocations_dated') }}
 
 ),
 
@@ -82,15 +78,11 @@ invoice_payments as (
 invoice_credits as (
 
     select
-        allocations.xero_invoice_id,
-        sum(allocations.amount) as credited_amount,
-        min(allocations.allocation_date) as first_credit_date
-    from allocations
-    inner join credit_notes
-        on allocations.credit_note_dlt_id = credit_notes.dlt_id
-    where credit_notes.credit_note_type = 'ACCRECCREDIT'
-        and credit_notes.credit_note_status in ('AUTHORISED', 'PAID')
-        and allocations.allocation_date <= {{ as_of_date() }}
+        credit_allocations.xero_invoice_id,
+        sum(credit_allocations.amount) as credited_amount,
+        min(credit_allocations.credited_date) as first_credit_date
+    from credit_allocations
+    where credit_allocations.credited_date <= {{ as_of_date() }}
     group by 1
 
 ),

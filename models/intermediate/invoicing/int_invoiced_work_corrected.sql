@@ -4,8 +4,8 @@
     source records, what it should bill now against what it billed. Records billed on it
     that are no longer billable (made non-billable) or no longer approved (unapproved) are
     credited at their value, one line each; whatever else the invoice's net exceeds the
-    still-billable work by (hours cut), net of the credit notes already allocated to it, is
-    one more line. Still-billable work is valued by the draft line rule (time per project
+    still-billable work by (hours cut), net of the credit notes allocated to it by
+    `as_of_date` (credited_amount of int_xero_invoices_enriched), is one more line. Still-billable work is valued by the draft line rule (time per project
     × service type × rate: round(Σ hours × rate, 2); each expense and milestone on its
     own). One row per correction line; no rows when the invoice bills no more than its
     work is worth now. -#}
@@ -29,8 +29,9 @@ work_items as (
     select * from {{ ref('int_work_items_billed') }}
 ),
 
-settlements as (
-    select * from {{ ref('int_invoice_settlements_unioned') }}
+invoices_settled as (
+    -- credited_amount: credit allocations up to as_of_date (int_credit_allocations_dated)
+    select * from {{ ref('int_xero_invoices_enriched') }}
 ),
 
 posted as (
@@ -104,15 +105,14 @@ removed_lines as (
 ),
 
 credited as (
-    -- net part of the credit allocated so far: allocation × sub_total / total
+    -- net part of the credit allocated by as_of_date: allocation × sub_total / total
     select
         posted.xero_invoice_id,
-        {{ round_money('coalesce(sum(settlements.amount), 0) * any_value(posted.sub_total) / nullif(any_value(posted.total), 0)') }} as credited_net
+        {{ round_money('invoices_settled.credited_amount * posted.sub_total / nullif(posted.total, 0)') }} as credited_net
     from posted
-    inner join settlements
-        on posted.xero_invoice_id = settlements.xero_invoice_id
-        and settlements.settlement_kind = 'credit_allocation'
-    group by posted.xero_invoice_id
+    inner join invoices_settled
+        on posted.xero_invoice_id = invoices_settled.xero_invoice_id
+    where invoices_settled.credited_amount != 0
 ),
 
 balanced as (

@@ -2,8 +2,8 @@
 
 {#- Everything that reduces an invoice's receivable, one row per event with its date:
     payments (every account, the cash-discount account included; deleted ones left out)
-    and allocations of AUTHORISED or PAID ACCREC credit notes (dated by the allocation,
-    else by the credit note). Amounts in the invoice's currency. -#}
+    and credit allocations as int_credit_allocations_dated dates them (the allocation's
+    date, else the credit note's). Amounts in the invoice's currency. -#}
 
 with
 
@@ -11,12 +11,8 @@ payments as (
     select * from {{ ref('stg_xero__payments') }}
 ),
 
-credit_notes as (
-    select * from {{ ref('stg_xero__credit_notes') }}
-),
-
-allocations as (
-    select * from {{ ref('stg_xero__credit_note_allocations') }}
+credit_allocations as (
+    select * from {{ ref('int_credit_allocations_dated') }}
 ),
 
 paid as (
@@ -33,17 +29,13 @@ paid as (
 
 credited as (
     select
-        allocations.xero_invoice_id,
+        credit_allocations.xero_invoice_id,
         'credit_allocation' as settlement_kind,
-        coalesce(allocations.xero_allocation_id, allocations.dlt_id) as settlement_id,
-        coalesce(allocations.allocation_date, credit_notes.credit_note_date) as settlement_date,
-        allocations.amount
-    from allocations
-    inner join credit_notes
-        on allocations.credit_note_dlt_id = credit_notes.dlt_id
-    where credit_notes.credit_note_type = 'ACCRECCREDIT'
-        and credit_notes.credit_note_status in ('AUTHORISED', 'PAID')
-        and allocations.xero_invoice_id is not null
+        coalesce(credit_allocations.xero_allocation_id, credit_allocations.credit_allocation_id) as settlement_id,
+        credit_allocations.credited_date as settlement_date,
+        credit_allocations.amount
+    from credit_allocations
+    where credit_allocations.xero_invoice_id is not null
 ),
 
 final as (

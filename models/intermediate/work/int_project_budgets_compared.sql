@@ -1,14 +1,15 @@
-{#- One row per Harvest project with its deal, expected budget (deal amount + closed-won
-    change requests), actual budget (`fee` when fixed fee, else `cost_budget`) and the
-    billable time value up to `as_of_date` (DESIGN.md §6). An hourly project of a
-    closed-won deal is over budget when that value exceeds its `cost_budget`; pending
-    change requests don't count. -#}
+{#- One row per Harvest project with its currency (int_harvest_projects_enriched), its
+    deal, expected budget (deal amount + closed-won change requests), actual budget (`fee`
+    when fixed fee, else `cost_budget`) and the billable time value up to `as_of_date`
+    (DESIGN.md §6). An hourly project of a closed-won deal is over budget when that value
+    exceeds its `cost_budget`; pending change requests don't count. -#}
 
 with
 
 projects as (
 
-    select * from {{ ref('stg_harvest__projects') }}
+    -- currency_code: the project's client currency, else the client record's, else EUR
+    select * from {{ ref('int_harvest_projects_enriched') }}
 
 ),
 

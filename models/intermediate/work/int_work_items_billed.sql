@@ -26,13 +26,8 @@ expenses as (
 
 projects as (
 
-    select * from {{ ref('stg_harvest__projects') }}
-
-),
-
-clients as (
-
-    select * from {{ ref('stg_harvest__clients') }}
+    -- currency_code: the project's client currency, else the client record's, else EUR
+    select * from {{ ref('int_harvest_projects_enriched') }}
 
 ),
 
@@ -65,14 +60,11 @@ projects_with_deal as (
     select
         projects.harvest_project_id,
         projects.project_name,
-        -- the client's currency as the project carries it, else the client's own record
-        coalesce(projects.currency_code, clients.currency_code, 'EUR') as currency_code,
+        projects.currency_code,
         deals.hubspot_deal_id,
         coalesce(deals.is_won, false) as is_deal_won,
         deals.customer_company_id as hubspot_company_id
     from projects
-    left join clients
-        on projects.harvest_client_id = clients.harvest_client_id
     left join deals
         on projects.project_code = deals.hubspot_deal_id
 

@@ -1,4 +1,5 @@
-{#- AUTHORISED or PAID ACCREC credit note (dated by as_of) with no allocation (by as_of),
+{#- AUTHORISED or PAID ACCREC credit note (dated by as_of) with no allocation credited by
+    as_of (an allocation without a date takes the credit note's, int_credit_allocations_dated),
     or whose total exceeds the totals of the invoices it is allocated to. At stake: its
     total when unallocated, else the excess (EUR at the credit note date). -#}
 
@@ -10,9 +11,9 @@ credit_notes as (
 
 ),
 
-allocations as (
+credit_allocations as (
 
-    select * from {{ ref('stg_xero__credit_note_allocations') }}
+    select * from {{ ref('int_credit_allocations_dated') }}
 
 ),
 
@@ -31,10 +32,10 @@ fx_rates as (
 targets as (
 
     select distinct
-        allocations.credit_note_dlt_id,
-        allocations.xero_invoice_id
-    from allocations
-    where allocations.allocation_date <= {{ as_of_date() }}
+        credit_allocations.credit_note_dlt_id,
+        credit_allocations.xero_invoice_id
+    from credit_allocations
+    where credit_allocations.credited_date <= {{ as_of_date() }}
 
 ),
 

@@ -13,7 +13,8 @@ deals as (
 
 projects as (
 
-    select * from {{ ref('stg_harvest__projects') }}
+    -- currency_code: the project's client currency, else the client record's, else EUR
+    select * from {{ ref('int_harvest_projects_enriched') }}
 
 ),
 
