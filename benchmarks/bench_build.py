@@ -209,7 +209,8 @@ def _rss_mib() -> dict[str, float]:
 
 
 def _touch_a_day(warehouse: Path) -> dict[str, Any]:
-    """Change every time entry of the busiest day of the latest month a little."""
+    """Change every time entry of one recent day a little, as an edit in Harvest does:
+    hours + 0.01 and `updated_at` moved past the newest one (the incremental cursor)."""
     con = duckdb.connect(str(warehouse))
     try:
         day = con.execute(
@@ -217,7 +218,9 @@ def _touch_a_day(warehouse: Path) -> dict[str, Any]:
             "group by spent_date order by spent_date desc limit 1 offset 20"
         ).fetchall()[0][0]
         n = con.execute(
-            "update raw_harvest.time_entries set hours = hours + 0.01 where spent_date = ?",
+            "update raw_harvest.time_entries set hours = hours + 0.01, updated_at = ("
+            "  select max(updated_at) + interval 1 second from raw_harvest.time_entries"
+            ") where spent_date = ?",
             [day],
         ).fetchall()[0][0]
     finally:
