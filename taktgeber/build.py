@@ -101,6 +101,8 @@ class BuildResult:
     stale_sources: list[str] = field(default_factory=list)
     seconds: float = 0.0
     up_to_date: bool = False  # nothing changed since the last passing build: dbt not run
+    # Only these sources changed: only what depends on them was rebuilt (else everything).
+    rebuilt_from: list[str] = field(default_factory=list)
 
 
 def build(
@@ -145,7 +147,10 @@ def build(
             up_to_date=True,
         )
     else:
-        failures, warnings, passed = run_dbt(args, warehouse, seeds_dir)
+        selected = None if full_refresh else changed_sources(last, inputs, target)
+        previous = _read_json(target / "run_results.json") if selected else None
+        run_args = [*args, "--select", *(f"source:{s}+" for s in selected)] if selected else args
+        failures, warnings, passed = run_dbt(run_args, warehouse, seeds_dir)
         result = BuildResult(
             ok=not failures,
             as_of=as_of,
@@ -153,7 +158,10 @@ def build(
             failures=failures,
             warnings=warnings,
             nodes_passed=passed,
+            rebuilt_from=selected or [],
         )
+        if previous is not None:
+            _merge_run_results(previous, target / "run_results.json")
         _remember_build(target, inputs if result.ok else None, passed)
     if _has_table(warehouse, "main", "fct_exceptions"):
         con = duckdb.connect(str(warehouse), read_only=True)
@@ -181,6 +189,8 @@ def print_report(result: BuildResult) -> None:
     state = "passed" if result.ok else "FAILED"
     if result.up_to_date:
         state = "up to date (no new data, code, seeds or as_of since the last passing build)"
+    elif result.rebuilt_from:
+        state += f" (rebuilt only what depends on {', '.join(result.rebuilt_from)})"
     print(
         f"build {state} in {result.seconds:.1f} s: {result.nodes_passed} models, seeds and "
         f"tests passed, {len(result.failures)} failed, as of {result.as_of.isoformat()}, "
@@ -317,6 +327,51 @@ def build_inputs(warehouse: Path, seeds_dir: Path, args: list[str]) -> dict[str,
     finally:
         con.close()
     return {"args": args, "files": files.hexdigest(), "raw": tables}
+
+
+def changed_sources(
+    last: dict[str, Any] | None, inputs: dict[str, Any], target: Path
+) -> list[str] | None:
+    """The dbt sources (`raw_harvest.time_entries`, …) whose raw tables changed since the
+    last passing build, when nothing else did (same dbt arguments and as_of, same code and
+    seeds) and every changed table is a declared source; else None: build everything."""
+    if last is None:
+        return None
+    before = last["inputs"]
+    if before["args"] != inputs["args"] or before["files"] != inputs["files"]:
+        return None
+    changed = sorted(
+        table
+        for table in set(before["raw"]) | set(inputs["raw"])
+        if before["raw"].get(table) != inputs["raw"].get(table)
+    )
+    manifest = _read_json(target / "manifest.json")
+    if not changed or manifest is None:
+        return None
+    declared = {
+        f"{node['schema']}.{node['identifier']}": f"{node['source_name']}.{node['name']}"
+        for node in manifest.get("sources", {}).values()
+    }
+    if any(table not in declared for table in changed):
+        return None
+    return [declared[table] for table in changed]
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def _merge_run_results(previous: dict[str, Any], current_path: Path) -> None:
+    """After a build of only what changed, run_results.json names every node again: the
+    ones not rebuilt keep their result from the build before (their inputs are the same),
+    so the push gate and the dashboard's data-health page see the whole warehouse."""
+    current = _read_json(current_path)
+    if current is None:
+        return
+    rebuilt = {r["unique_id"] for r in current["results"]}
+    kept = [r for r in previous.get("results", []) if r["unique_id"] not in rebuilt]
+    current["results"] = kept + current["results"]
+    current_path.write_text(json.dumps(current), encoding="utf-8")
 
 
 def _last_build(target: Path) -> dict[str, Any] | None:

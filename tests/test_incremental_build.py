@@ -3,6 +3,7 @@ loads brought, and every mart equals what a build from scratch gives."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from taktgeber.build import build
+from taktgeber.build import build, build_dirs
 from taktgeber.load import load
 from taktgeber.sandbox import Sandbox
 
@@ -99,21 +100,45 @@ def test_a_time_entry_deleted_from_raw_leaves_the_staged_facts(rebuilt, tmp_path
     assert left == [(0,)]
 
 
-def test_a_build_with_nothing_new_does_not_run_dbt_and_any_raw_change_does(rebuilt):
+def test_a_build_with_nothing_new_does_not_run_dbt_and_any_raw_change_does(rebuilt, tmp_path: Path):
     world, warehouse, _, _ = rebuilt
     findings = _rows(warehouse, OPEN_FINDINGS)
     again = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
     assert again.ok and again.up_to_date
     assert again.seconds < 30
     assert _rows(warehouse, OPEN_FINDINGS) == findings
-    # a row changed in place, even without a new load id or cursor, is a new input
+    nodes = len(json.loads(_run_results(warehouse).read_text())["results"])
+
+    # rows changed in place, even without a new load id, are new inputs: what depends
+    # on those two sources is rebuilt, and the marts equal a build from scratch
     con = duckdb.connect(str(warehouse))
     con.execute("update raw_xero.contacts set name = name || ' GmbH' where rowid = 0")
+    con.execute(
+        "update raw_harvest.time_entries set hours = hours + 1, "
+        "updated_at = (select max(updated_at) + interval 1 second from raw_harvest.time_entries) "
+        "where rowid < 20"
+    )
     con.close()
     changed = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
     assert changed.ok and not changed.up_to_date
-    # and a new as_of date is too
+    assert changed.rebuilt_from == ["raw_harvest.time_entries", "raw_xero.contacts"]
+    assert changed.nodes_passed < nodes
+    assert len(json.loads(_run_results(warehouse).read_text())["results"]) == nodes
+    scratch = tmp_path / "scratch.duckdb"
+    shutil.copyfile(warehouse, scratch)
+    full = build(world=world.world, as_of=world.as_of, warehouse=scratch, full_refresh=True)
+    assert full.ok and not full.rebuilt_from
+    for name, order_by in MARTS.items():
+        sql = f"select * from {name} order by {order_by}"
+        assert _rows(warehouse, sql) == _rows(scratch, sql), name
+    assert _rows(warehouse, OPEN_FINDINGS) == _rows(scratch, OPEN_FINDINGS)
+
+    # a new as_of date rebuilds everything
     later = build(
         world=world.world, as_of=date.fromordinal(world.as_of.toordinal() + 1), warehouse=warehouse
     )
-    assert later.ok and not later.up_to_date
+    assert later.ok and not later.up_to_date and not later.rebuilt_from
+
+
+def _run_results(warehouse: Path) -> Path:
+    return build_dirs(warehouse)[0] / "run_results.json"
