@@ -10,7 +10,7 @@ renamed as (
 
     select
         cast(draft_key as varchar) as draft_key,
-        cast(reference as varchar) as reference,
+        nullif(trim(cast(reference as varchar)), '') as reference,
         cast(idempotency_key as varchar) as idempotency_key,
         lower(cast(status as varchar)) as push_status,
         cast(attempts as integer) as attempts,
