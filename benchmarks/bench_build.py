@@ -278,8 +278,17 @@ def _node_timings(warehouse: Path) -> list[dict[str, Any]]:
     return results["results"]
 
 
-def floor(raw: Path, work: Path, built: Path) -> dict[str, Any]:
-    """The full build's compiled model SQL as plain DuckDB CTAS, then its tests."""
+def floor(raw: Path, work: Path, built: Path, progress: Path | None = None) -> dict[str, Any]:
+    """The full build's compiled model SQL as plain DuckDB CTAS, then its tests. With
+    ``progress``, what is measured so far is written there after every node (a floor
+    stopped early still says how far it got)."""
+
+    def save() -> None:
+        if progress is not None:
+            out["cpu_seconds_so_far"] = _cpu() - cpu0
+            out["rss_mib_so_far"] = _rss_mib()["self_mib"]
+            progress.write_text(json.dumps(out, indent=2, default=str))
+
     from taktgeber.build import build_dirs
 
     target, _ = build_dirs(built)
@@ -365,6 +374,7 @@ def floor(raw: Path, work: Path, built: Path) -> dict[str, Any]:
                 "seconds": seconds,
                 "dbt_seconds": r.get("execution_time"),
             }
+            save()
         out["models_seconds"] = total
         out["models_wall_seconds"] = time.perf_counter() - started_all
         test_total = 0.0
@@ -384,10 +394,13 @@ def floor(raw: Path, work: Path, built: Path) -> dict[str, Any]:
                 continue
             test_total += time.perf_counter() - started
             n_tests += 1
+            out["tests_seconds_so_far"], out["tests_so_far"] = test_total, n_tests
+            save()
         out["tests_seconds"] = test_total
         out["cpu_seconds"] = _cpu() - cpu0
         out["tests"] = n_tests
         out["load_average_after"] = _loadavg()
+        out["rss_mib"] = _rss_mib()["self_mib"]
     finally:
         con.close()
     return out
@@ -543,7 +556,8 @@ def _floor_only(world: Path, report_file: Path, how: str) -> int:
     work = Path(report.get("build_file") or OUT / f"build-world-{world.name}-seeds-only.duckdb")
     floor_work = OUT / "floor" / work.name
     floor_work.parent.mkdir(exist_ok=True)
-    report["floor"] = f = floor(raw, floor_work, work)
+    progress = report_file.with_name(report_file.stem + ".floor-partial.json")
+    report["floor"] = f = floor(raw, floor_work, work, progress)
     floor_work.unlink(missing_ok=True)
     f["models_plus_tests_seconds"] = f["models_seconds"] + f["tests_seconds"]
     fulls = [r["full"]["seconds"] for r in report["runs"]]
