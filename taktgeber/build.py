@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -137,7 +138,7 @@ def build(
     if full_refresh:
         args.append("--full-refresh")
     inputs = build_inputs(warehouse, seeds_dir, args)
-    last = _last_build(target)
+    last = _last_build(target, warehouse)
     if last is not None and last["inputs"] == inputs and not full_refresh:
         result = BuildResult(
             ok=True,
@@ -162,7 +163,7 @@ def build(
         )
         if previous is not None:
             _merge_run_results(previous, target / "run_results.json")
-        _remember_build(target, inputs if result.ok else None, passed)
+        _remember_build(target, warehouse, inputs if result.ok else None, passed)
     if _has_table(warehouse, "main", "fct_exceptions"):
         con = duckdb.connect(str(warehouse), read_only=True)
         try:
@@ -374,18 +375,47 @@ def _merge_run_results(previous: dict[str, Any], current_path: Path) -> None:
     current_path.write_text(json.dumps(current), encoding="utf-8")
 
 
-def _last_build(target: Path) -> dict[str, Any] | None:
+def _last_build(target: Path, warehouse: Path) -> dict[str, Any] | None:
+    """The last passing build's record, if it is the build this warehouse file holds: the
+    record (in the target folder) and the warehouse carry the same build id, so a file
+    replaced or copied in (a fresh raw load, a restored backup) is built in full."""
     path = target / "last_build.json"
     if not path.exists() or not (target / "run_results.json").exists():
         return None
     last: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return last if last.get("inputs") is not None else None
+    if last.get("inputs") is None or not _has_table(warehouse, "taktgeber_meta", "last_build"):
+        return None
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        held = con.execute("select build_id from taktgeber_meta.last_build").fetchall()
+    finally:
+        con.close()
+    return last if held == [(last.get("build_id"),)] else None
 
 
-def _remember_build(target: Path, inputs: dict[str, Any] | None, passed: int) -> None:
-    """Inputs of a passing build (None after a failure: the next build runs in full)."""
+def _remember_build(
+    target: Path, warehouse: Path, inputs: dict[str, Any] | None, passed: int
+) -> None:
+    """Inputs of a passing build (None after a failure: the next build runs in full),
+    under a build id written into the warehouse too."""
+    build_id = str(uuid.uuid4())
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("create schema if not exists taktgeber_meta")
+        con.execute(
+            "create or replace table taktgeber_meta.last_build as "
+            "select ? as build_id, ? as finished_at",
+            [build_id if inputs is not None else None, datetime.now(UTC).replace(tzinfo=None)],
+        )
+    finally:
+        con.close()
     target.mkdir(parents=True, exist_ok=True)
-    record = {"inputs": inputs, "nodes_passed": passed, "at": datetime.now(UTC).isoformat()}
+    record = {
+        "inputs": inputs,
+        "nodes_passed": passed,
+        "at": datetime.now(UTC).isoformat(),
+        "build_id": build_id,
+    }
     (target / "last_build.json").write_text(json.dumps(record), encoding="utf-8")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from taktgeber.build import build, build_dirs
+from taktgeber.build import _last_build, build, build_dirs
 from taktgeber.load import load
 from taktgeber.sandbox import Sandbox
 
@@ -132,6 +132,11 @@ def test_a_build_with_nothing_new_does_not_run_dbt_and_any_raw_change_does(rebui
         sql = f"select * from {name} order by {order_by}"
         assert _rows(warehouse, sql) == _rows(scratch, sql), name
     assert _rows(warehouse, OPEN_FINDINGS) == _rows(scratch, OPEN_FINDINGS)
+
+    # a warehouse file replaced by another (a fresh raw copy, a backup) does not pass for
+    # the build recorded in the target folder: it is built in full
+    assert _last_build(build_dirs(warehouse)[0], warehouse) is not None
+    assert _last_build(build_dirs(warehouse)[0], scratch) is None
 
     # a new as_of date rebuilds everything
     later = build(
