@@ -34,13 +34,16 @@ bench-load: $(STAMP)
 
 BENCH_WORLD ?= /tmp/w1m
 
+# The worlds are generated on first use (1m: ~1.5 min, 10m: ~13 min; docs/generator.md).
 bench-build: $(STAMP)
+	test -f $(BENCH_WORLD)/answer_key.json || $(BIN)/python -m taktgeber generate --scale 1m --seed 1 --out $(BENCH_WORLD)
 	$(BIN)/python -m benchmarks.bench_build --world $(BENCH_WORLD)
 
 # 10m: raw filled straight from the world's JSON (benchmarks/raw_direct.py), one full build.
 BENCH_WORLD_10M ?= /tmp/w10m
 
 bench-build-10m: $(STAMP)
+	test -f $(BENCH_WORLD_10M)/answer_key.json || $(BIN)/python -m taktgeber generate --scale 10m --seed 1 --out $(BENCH_WORLD_10M)
 	$(BIN)/python -m benchmarks.bench_build --world $(BENCH_WORLD_10M) --scale 10m --runs 1 --raw direct --skip-incremental
 
 bench-push: $(STAMP)

@@ -52,6 +52,7 @@ from taktgeber.config import REPO_ROOT
 
 OUT = REPO_ROOT / "bench-out"
 DEFAULT_WORLD = Path("/tmp/w1m")
+FULL_RUN_RESULTS = "run_results.full-build.json"  # kept beside dbt's, for the floor
 
 
 def _free_port() -> int:
@@ -230,7 +231,7 @@ def _touch_a_day(warehouse: Path) -> dict[str, Any]:
 
 def worker(world: Path, raw: Path, work: Path, incremental: bool) -> dict[str, Any]:
     """One full build of a fresh copy of ``raw`` (then the incremental rebuilds)."""
-    from taktgeber.build import build
+    from taktgeber.build import build, build_dirs
 
     as_of = _as_of(world)
     shutil.copyfile(raw, work)
@@ -257,6 +258,10 @@ def worker(world: Path, raw: Path, work: Path, incremental: bool) -> dict[str, A
 
     timed("full")
     out["rss_after_full"] = _rss_mib()
+    # The floor runs the full build's SQL: a rebuild's run_results carry the incremental
+    # models' SQL (only the changed rows), which would shrink the floor's data.
+    target = build_dirs(work)[0]
+    shutil.copyfile(target / "run_results.json", target / FULL_RUN_RESULTS)
     if incremental:
         timed("rebuild_no_change")
         out["touch"] = _touch_a_day(work)
@@ -293,7 +298,9 @@ def floor(raw: Path, work: Path, built: Path, progress: Path | None = None) -> d
 
     target, _ = build_dirs(built)
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
+    full = target / FULL_RUN_RESULTS
+    results_file = full if full.exists() else target / "run_results.json"
+    results = json.loads(results_file.read_text(encoding="utf-8"))["results"]
     nodes = manifest["nodes"]
     shutil.copyfile(raw, work)
     con = duckdb.connect(str(work))
