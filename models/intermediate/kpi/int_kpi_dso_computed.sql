@@ -64,16 +64,32 @@ stopped as (
     group by walked.month, walked.hubspot_company_id
 ),
 
+invoice_sales as (
+    -- each invoice under its customer and once more under '*' (the company as a whole),
+    -- so the 90-day sums below are an equi-join, not an `or` join (a nested loop)
+    select
+        coalesce(invoices.hubspot_company_id, '(unlinked)') as hubspot_company_id,
+        invoices.invoice_date,
+        invoices.total_eur
+    from invoices
+    union all
+    select
+        '*' as hubspot_company_id,
+        invoices.invoice_date,
+        invoices.total_eur
+    from invoices
+),
+
 recent_sales as (
     select
         balances.month,
         balances.hubspot_company_id,
-        coalesce(sum(invoices.total_eur), 0) as sales_90_days_eur
+        coalesce(sum(invoice_sales.total_eur), 0) as sales_90_days_eur
     from balances
-    left join invoices
-        on (balances.hubspot_company_id = '*' or balances.hubspot_company_id = coalesce(invoices.hubspot_company_id, '(unlinked)'))
-        and invoices.invoice_date > balances.month_end - 90
-        and invoices.invoice_date <= balances.month_end
+    left join invoice_sales
+        on balances.hubspot_company_id = invoice_sales.hubspot_company_id
+        and invoice_sales.invoice_date > balances.month_end - 90
+        and invoice_sales.invoice_date <= balances.month_end
     group by balances.month, balances.hubspot_company_id
 ),
 

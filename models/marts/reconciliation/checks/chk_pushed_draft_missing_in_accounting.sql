@@ -30,10 +30,14 @@ missing as (
     from ledger
     where ledger.push_status = 'succeeded'
         and coalesce(cast(ledger.pushed_at as date), {{ as_of_date() }}) <= {{ as_of_date() }}
+        -- one `not exists` per key (an `or` inside one would be a nested loop)
         and not exists (
             select 1 from invoices
             where invoices.xero_invoice_id = ledger.xero_invoice_id
-                or invoices.reference = coalesce(ledger.reference, ledger.draft_key)
+        )
+        and not exists (
+            select 1 from invoices
+            where invoices.reference = coalesce(ledger.reference, ledger.draft_key)
         )
 
 ),
