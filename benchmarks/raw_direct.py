@@ -9,7 +9,8 @@ the HTTP path (benchmarked on its own by `bench_load`).
 
 What it writes: the tables, columns and column types of `raw_schema.json`, which is the
 schema dlt wrote for the 1m world (`bench-out/raw-w1m.duckdb`, datasets raw_hubspot,
-raw_harvest, raw_xero; dlt's `*_staging` datasets are not made). Each column is
+raw_harvest, raw_xero; dlt's `*_staging` datasets are not made; `--write-spec FILE`
+retakes it from a dlt-loaded warehouse when the loader's schema changes). Each column is
 found in the records by dlt's own naming (`dlt`'s snake_case of the key path, nested
 objects joined with `__`), read as text with `json_extract_string` and cast to the
 column's type (so money goes text → DECIMAL(38,9), never through a float); a column no
@@ -88,6 +89,14 @@ CHILDREN: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
 }
 DLT_TABLES = ("_dlt_loads", "_dlt_pipeline_state", "_dlt_version")
 SCHEMA_NAMES = {"raw_hubspot": "hubspot", "raw_harvest": "harvest", "raw_xero": "xero"}
+
+
+def write_spec(dlt_loaded: Path) -> None:
+    """Take `raw_schema.json` from a raw warehouse the dlt load wrote (after the loader's
+    schema changed: `--write-spec bench-out/raw-w1m.duckdb`)."""
+    spec = raw_columns(dlt_loaded)
+    lines = [f"  {json.dumps(t)}: {json.dumps([list(c) for c in cs])}" for t, cs in spec.items()]
+    SPEC_FILE.write_text("{\n" + ",\n".join(lines) + "\n}\n", encoding="utf-8")
 
 
 def load_spec() -> dict[str, list[tuple[str, str]]]:
@@ -337,10 +346,16 @@ def schema_diff(a: Path, b: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--world", required=True)
-    parser.add_argument("--out", required=True, help="a new DuckDB file")
+    parser.add_argument("--world")
+    parser.add_argument("--out", help="a new DuckDB file")
     parser.add_argument("--compare", help="a dlt-loaded raw warehouse: print the schema diff")
+    parser.add_argument("--write-spec", help="a dlt-loaded raw warehouse: rewrite raw_schema.json")
     args = parser.parse_args(argv)
+    if args.write_spec:
+        write_spec(Path(args.write_spec))
+        return 0
+    if not (args.world and args.out):
+        parser.error("--world and --out are needed")
     started = time.perf_counter()
     report = fill(Path(args.world), Path(args.out))
     report["seconds"] = round(time.perf_counter() - started, 1)
