@@ -679,6 +679,32 @@ def test_xero_idempotency_key_replays_and_rejects_a_different_body(fresh: Sandbo
     assert too_long.status_code == 400
 
 
+def test_a_request_cut_off_mid_body_is_never_acted_on(fresh: Sandbox) -> None:
+    """A writer killed while sending: the half-sent PUT creates nothing and does not claim
+    its Idempotency-Key, so the full request sent again afterwards goes through."""
+    import json as _json
+    import socket
+    from urllib.parse import urlsplit
+
+    key = "draft-TG-0123456789ab-cut"
+    body = _json.dumps({"Invoices": [new_invoice(fresh)]}).encode()
+    address = urlsplit(fresh.base_url)
+    head = (
+        f"PUT /xero/api.xro/2.0/Invoices?unitdp=4 HTTP/1.1\r\nHost: {address.netloc}\r\n"
+        + "".join(f"{k}: {v}\r\n" for k, v in XERO.items())
+        + f"Idempotency-Key: {key}\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection((address.hostname, address.port), timeout=10) as conn:
+        conn.sendall(head + body[: len(body) // 2])
+        conn.shutdown(socket.SHUT_WR)  # the writer dies: the rest never comes
+        assert conn.recv(1024) == b""  # closed without an answer
+    assert len(fresh.records("xero", "Invoices")) == 3
+    whole = put_invoices(fresh, [new_invoice(fresh)], key=key)
+    assert whole.status_code == 200
+    assert len(fresh.records("xero", "Invoices")) == 4
+
+
 def test_xero_lookup_by_reference_finds_a_written_invoice(fresh: Sandbox) -> None:
     put_invoices(fresh, [new_invoice(fresh, reference="TG-00000000beef")])
     where = 'Reference=="TG-00000000beef" OR Reference=="TG-00000000dead"'

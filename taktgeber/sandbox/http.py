@@ -75,6 +75,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            # The client went away mid-body (killed, cut off): like any HTTP server, never
+            # act on a request that did not fully arrive (a truncated write would be
+            # refused as bad JSON and its Idempotency-Key remembered with that body).
+            self.close_connection = True
+            return
         request = Request(
             method=self.command,
             path=parts.path,
