@@ -36,7 +36,6 @@ import os
 import platform
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,28 +47,12 @@ from typing import Any
 
 import duckdb
 
+from benchmarks.sandbox_port import free_port, wait_for_port
 from taktgeber.config import REPO_ROOT
 
 OUT = REPO_ROOT / "bench-out"
 DEFAULT_WORLD = Path("/tmp/w1m")
 FULL_RUN_RESULTS = "run_results.full-build.json"  # kept beside dbt's, for the floor
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_for_port(port: int, timeout: float = 900.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"sandbox did not open port {port} within {timeout}s")
 
 
 def _machine() -> str:
@@ -135,7 +118,7 @@ def raw_warehouse(world: Path) -> tuple[Path, dict[str, Any]]:
     from pipelines.common import RetryPolicy
     from taktgeber.load import load
 
-    port = _free_port()
+    port = free_port()
     sandbox = subprocess.Popen(
         [sys.executable, "-m", "taktgeber", "sandbox", "--world", str(world), "--port", str(port)],
         stdout=subprocess.DEVNULL,
@@ -143,7 +126,7 @@ def raw_warehouse(world: Path) -> tuple[Path, dict[str, Any]]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-build-load-", dir=OUT))
     la0 = _loadavg()
     try:
-        _wait_for_port(port)
+        wait_for_port(port, timeout=900.0)
         started = time.perf_counter()
         load(
             base_url=f"http://127.0.0.1:{port}",

@@ -15,7 +15,6 @@ import os
 import platform
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from typing import Any
 import dlt
 import duckdb
 
+from benchmarks.sandbox_port import wait_for_port
 from pipelines.common import RetryPolicy
 from pipelines.harvest import harvest_source
 from pipelines.xero import xero_source
@@ -33,17 +33,6 @@ from taktgeber.config import REPO_ROOT
 from taktgeber.load import SANDBOX_PATHS, load
 
 OUT = REPO_ROOT / "bench-out"
-
-
-def _wait_for_port(port: int, timeout: float = 600.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"sandbox did not open port {port} within {timeout}s")
 
 
 def _world(args: argparse.Namespace) -> Path:
@@ -137,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="bench-load-"))
     load_before = os.getloadavg()
     try:
-        _wait_for_port(args.port)
+        wait_for_port(args.port, timeout=600.0)
         started = time.perf_counter()
         result = load(
             base_url=base_url,
