@@ -116,7 +116,7 @@ def test_report_says_what_failed_and_what_is_open(capsys):
         failures=[
             Failure(
                 "test",
-                "unique_stg_xero__invoices_xero_invoice_id",
+                "primary_key_stg_xero__invoices_xero_invoice_id",
                 "fail",
                 "2 rows break it (column xero_invoice_id of stg_xero__invoices)",
             )
@@ -129,7 +129,7 @@ def test_report_says_what_failed_and_what_is_open(capsys):
     print_report(result)
     out = capsys.readouterr().out
     assert "build FAILED" in out
-    assert "FAILED  test unique_stg_xero__invoices_xero_invoice_id fail: 2 rows break it" in out
+    assert "FAILED  test primary_key_stg_xero__invoices_xero_invoice_id fail: 2 rows break it" in out
     assert "2 open reconciliation findings" in out
     assert "rate_mismatch" in out and "148.75 EUR at stake" in out
 

@@ -154,3 +154,36 @@ def test_dbt_unit_tests_of_every_check_pass(built_small_world, tmp_path: Path):
     )
     assert [str(f) for f in failures] == []
     assert passed >= 2 * len(CHECKS)
+
+
+def test_primary_key_test_fails_on_a_duplicate_and_on_a_null_key(
+    built_small_world, tmp_path: Path
+):
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built_small_world.warehouse, copy)
+    con = duckdb.connect(str(copy))
+    con.execute("insert into int_work_items_billed select * from int_work_items_billed limit 1")
+    con.execute(
+        "insert into int_work_items_billed "
+        "select * replace (null as work_item_id) from int_work_items_billed limit 1"
+    )
+    con.close()
+    failures, _, _ = run_dbt(
+        [
+            "test",
+            "--select",
+            "int_work_items_billed",
+            "--exclude-resource-type",
+            "unit_test",
+            "--vars",
+            json.dumps({"as_of_date": built_small_world.as_of.isoformat()}),
+        ],
+        copy,
+    )
+    assert [(f.name, f.status, f.message) for f in failures] == [
+        (
+            "primary_key_int_work_items_billed_work_item_id",
+            "fail",
+            "2 rows break it (column work_item_id of int_work_items_billed)",
+        )
+    ]
