@@ -72,6 +72,11 @@ def _memory_limit() -> str:
     return os.environ.get("TAKTGEBER_DUCKDB_MEMORY_LIMIT", "3GB")
 
 
+def _dbt_threads() -> str:
+    """How many nodes dbt runs at once (profiles.yml: TAKTGEBER_DBT_THREADS, default 2)."""
+    return os.environ.get("TAKTGEBER_DBT_THREADS", "2")
+
+
 def _source_tree() -> dict[str, Any]:
     """Which code was measured: HEAD and how many files under it were uncommitted."""
 
@@ -469,6 +474,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_start": _loadavg(),
         "as_of": _as_of(world).isoformat(),
         "duckdb_memory_limit": _memory_limit(),
+        "dbt_threads": _dbt_threads(),
         "source_tree": _source_tree(),
     }
     if args.floor_only:
