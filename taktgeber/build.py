@@ -383,11 +383,14 @@ def _last_build(target: Path, warehouse: Path) -> dict[str, Any] | None:
     if not path.exists() or not (target / "run_results.json").exists():
         return None
     last: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    if last.get("inputs") is None or not _has_table(warehouse, "taktgeber_meta", "last_build"):
+    if last.get("inputs") is None or not warehouse.exists():
         return None
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        held = con.execute("select build_id from taktgeber_meta.last_build").fetchall()
+        try:
+            held = con.execute("select build_id from taktgeber_meta.last_build").fetchall()
+        except duckdb.CatalogException:  # never built by build(): no record of its own
+            return None
     finally:
         con.close()
     return last if held == [(last.get("build_id"),)] else None

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from taktgeber.build import run_dbt
+from taktgeber.build import dbt_vars, run_dbt
 from taktgeber.verify import compare_findings
 
 CHECKS = {
@@ -128,8 +128,7 @@ def test_a_finding_that_disappears_is_resolved_with_the_date(built_small_world, 
             "run",
             "--select",
             "chk_unbilled_approved_work+",
-            "--vars",
-            json.dumps({"as_of_date": as_of}),
+            *dbt_vars(built_small_world.as_of),
         ],
         copy,
     )
@@ -156,9 +155,7 @@ def test_dbt_unit_tests_of_every_check_pass(built_small_world, tmp_path: Path):
     assert passed >= 2 * len(CHECKS)
 
 
-def test_primary_key_test_fails_on_a_duplicate_and_on_a_null_key(
-    built_small_world, tmp_path: Path
-):
+def test_primary_key_test_fails_on_a_duplicate_and_on_a_null_key(built_small_world, tmp_path: Path):
     copy = tmp_path / "warehouse.duckdb"
     shutil.copyfile(built_small_world.warehouse, copy)
     con = duckdb.connect(str(copy))
@@ -175,8 +172,7 @@ def test_primary_key_test_fails_on_a_duplicate_and_on_a_null_key(
             "int_work_items_billed",
             "--exclude-resource-type",
             "unit_test",
-            "--vars",
-            json.dumps({"as_of_date": built_small_world.as_of.isoformat()}),
+            *dbt_vars(built_small_world.as_of),
         ],
         copy,
     )
