@@ -190,61 +190,130 @@ time_to_invoice as (
 ),
 
 work_at_month_end as (
+    -- each month a (billable) record is unbilled at the month end: from the month it was
+    -- spent in up to the month before its first invoice (not every month after it)
     select
         months.month,
-        months.month_end,
         work_eur.customer_id,
         work_eur.work_item_kind,
         work_eur.is_approved,
         work_eur.value_eur,
-        months.month_end - work_eur.spent_date as age_days,
-        work_eur.first_billed_date is null or work_eur.first_billed_date > months.month_end as is_unbilled,
-        case
-            when work_eur.rate_gap > 0 then cast(work_eur.rate_gap * work_eur.hours as double) / cast(work_eur.units_per_eur as double)
-            else 0
-        end as undercharge_eur
+        months.month_end - work_eur.spent_date as age_days
+    from work_eur
+    inner join months
+        on work_eur.spent_date <= months.month_end
+        and (work_eur.first_billed_date is null or work_eur.first_billed_date > months.month_end)
+    where work_eur.is_billable
+),
+
+undercharged_at_month_end as (
+    -- a rate under-charge counts at every month end from the month it was spent in
+    select
+        months.month,
+        work_eur.customer_id,
+        sum(cast(work_eur.rate_gap * work_eur.hours as double) / cast(work_eur.units_per_eur as double)) as undercharge_eur
     from work_eur
     inner join months
         on work_eur.spent_date <= months.month_end
     where work_eur.is_billable
+        and work_eur.rate_gap > 0
+    group by months.month, work_eur.customer_id
 ),
 
-wip_and_leakage as (
+customer_months as (
+    -- every month end from a customer's first billable record on: its WIP and leakage
+    -- rows, zero when nothing is unbilled
+    select
+        months.month,
+        first_work.customer_id
+    from (
+        select work_eur.customer_id, min(work_eur.spent_date) as first_spent_date
+        from work_eur
+        where work_eur.is_billable
+        group by work_eur.customer_id
+    ) as first_work
+    inner join months
+        on first_work.first_spent_date <= months.month_end
+),
+
+unbilled_sums as (
     select
         work_at_month_end.month,
         work_at_month_end.customer_id,
-        sum(work_at_month_end.value_eur) filter (where work_at_month_end.is_unbilled) as wip_eur,
-        sum(work_at_month_end.value_eur) filter (where work_at_month_end.is_unbilled and work_at_month_end.is_approved) as wip_approved_eur,
-        sum(work_at_month_end.value_eur) filter (where work_at_month_end.is_unbilled and work_at_month_end.age_days <= 30) as wip_0_30_eur,
-        sum(work_at_month_end.value_eur) filter (where work_at_month_end.is_unbilled and work_at_month_end.age_days between 31 and 60) as wip_31_60_eur,
-        sum(work_at_month_end.value_eur) filter (where work_at_month_end.is_unbilled and work_at_month_end.age_days between 61 and 90) as wip_61_90_eur,
-        sum(work_at_month_end.value_eur) filter (where work_at_month_end.is_unbilled and work_at_month_end.age_days >= 91) as wip_91_plus_eur,
-        coalesce(sum(work_at_month_end.value_eur) filter (
-            where work_at_month_end.is_unbilled
-                and work_at_month_end.is_approved
+        sum(work_at_month_end.value_eur) as wip_eur,
+        sum(work_at_month_end.value_eur) filter (where work_at_month_end.is_approved) as wip_approved_eur,
+        sum(work_at_month_end.value_eur) filter (where work_at_month_end.age_days <= 30) as wip_0_30_eur,
+        sum(work_at_month_end.value_eur) filter (where work_at_month_end.age_days between 31 and 60) as wip_31_60_eur,
+        sum(work_at_month_end.value_eur) filter (where work_at_month_end.age_days between 61 and 90) as wip_61_90_eur,
+        sum(work_at_month_end.value_eur) filter (where work_at_month_end.age_days >= 91) as wip_91_plus_eur,
+        sum(work_at_month_end.value_eur) filter (
+            where work_at_month_end.is_approved
                 and work_at_month_end.age_days > case when work_at_month_end.work_item_kind = 'time' then 90 else 30 end
-        ), 0) + coalesce(sum(work_at_month_end.undercharge_eur), 0) as work_leakage_eur
+        ) as aged_approved_eur
     from work_at_month_end
     group by work_at_month_end.month, work_at_month_end.customer_id
 ),
 
+wip_and_leakage as (
+    select
+        customer_months.month,
+        customer_months.customer_id,
+        unbilled_sums.wip_eur,
+        unbilled_sums.wip_approved_eur,
+        unbilled_sums.wip_0_30_eur,
+        unbilled_sums.wip_31_60_eur,
+        unbilled_sums.wip_61_90_eur,
+        unbilled_sums.wip_91_plus_eur,
+        coalesce(unbilled_sums.aged_approved_eur, 0)
+            + coalesce(undercharged_at_month_end.undercharge_eur, 0) as work_leakage_eur
+    from customer_months
+    left join unbilled_sums
+        on customer_months.month = unbilled_sums.month
+        and customer_months.customer_id = unbilled_sums.customer_id
+    left join undercharged_at_month_end
+        on customer_months.month = undercharged_at_month_end.month
+        and customer_months.customer_id = undercharged_at_month_end.customer_id
+),
+
+budget_time_by_month as (
+    -- billable time value of each budgeted project per month spent (up to as_of_date)
+    select
+        work_eur.harvest_project_id,
+        cast(date_trunc('month', work_eur.spent_date) as date) as spent_month_start,
+        sum(work_eur.value_amount) as value_amount
+    from work_eur
+    where work_eur.work_item_kind = 'time'
+        and work_eur.is_billable
+        and work_eur.spent_date <= (select max(months.month_end) from months)
+        and work_eur.harvest_project_id in (select budgets.harvest_project_id from budgets)
+    group by all
+),
+
+project_customers as (
+    select
+        work_eur.harvest_project_id,
+        any_value(work_eur.customer_id) as customer_id
+    from work_eur
+    where work_eur.harvest_project_id in (select budgets.harvest_project_id from budgets)
+    group by work_eur.harvest_project_id
+),
+
 over_budget as (
+    -- billable time spent up to each month end, over the project's cost budget
     select
         months.month,
-        coalesce(any_value(work_eur.customer_id), '(unlinked)') as customer_id,
+        coalesce(any_value(project_customers.customer_id), '(unlinked)') as customer_id,
         budgets.harvest_project_id,
-        greatest(
-            sum(work_eur.value_amount) filter (
-                where work_eur.work_item_kind = 'time' and work_eur.is_billable and work_eur.spent_date <= months.month_end
-            ) - any_value(budgets.cost_budget),
-            0
-        ) as over_budget_amount,
+        greatest(sum(budget_time_by_month.value_amount) - any_value(budgets.cost_budget), 0) as over_budget_amount,
         any_value(budgets.currency_code) as currency_code,
         months.month_end
     from budgets
     cross join months
-    inner join work_eur
-        on budgets.harvest_project_id = work_eur.harvest_project_id
+    inner join budget_time_by_month
+        on budgets.harvest_project_id = budget_time_by_month.harvest_project_id
+        and budget_time_by_month.spent_month_start <= months.month_start
+    left join project_customers
+        on budgets.harvest_project_id = project_customers.harvest_project_id
     group by months.month, months.month_end, budgets.harvest_project_id
 ),
 
