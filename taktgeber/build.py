@@ -151,7 +151,11 @@ def build(
         selected = None if full_refresh else changed_sources(last, inputs, target)
         previous = _read_json(target / "run_results.json") if selected else None
         run_args = [*args, "--select", *(f"source:{s}+" for s in selected)] if selected else args
-        failures, warnings, passed = run_dbt(run_args, warehouse, seeds_dir)
+        # the per-entry models recompute only the changed entries when time entries are
+        # all that changed (macros/incremental/reach.sql), else every record
+        changed = {"TAKTGEBER_CHANGED_SOURCES": ",".join(selected or [])}
+        with _environment(changed):
+            failures, warnings, passed = run_dbt(run_args, warehouse, seeds_dir)
         result = BuildResult(
             ok=not failures,
             as_of=as_of,

@@ -2,7 +2,11 @@
     rate_mismatch): the rate line item of the project's deal for the entry's service type
     (lowest line item id on a tie; only a closed-won deal is a contract), else the rate card row for that service type, the
     project client's currency and the spent date (latest `valid_from` on an overlap).
-    `has_rate_mismatch` when a contracted rate exists and differs from the billable rate. -#}
+    `has_rate_mismatch` when a contracted rate exists and differs from the billable rate.
+    Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a rebuild after only time entries
+    changed rechecks only those entries. -#}
+
+{%- set narrow = rebuild_reaches_only_time_entries() %}
 
 with
 
@@ -55,6 +59,9 @@ entries as (
         on work_items.harvest_time_entry_id = time_entries.harvest_time_entry_id
     where work_items.work_item_kind = 'time'
         and work_items.is_billable
+    {%- if narrow %}
+        and work_items.harvest_time_entry_id in {{ reached_time_entries() }}
+    {%- endif %}
 
 ),
 

@@ -8,7 +8,11 @@
     or PAID: voided and deleted invoices bill nothing. Records the ledger names that no
     longer exist in Harvest keep their rows (corrections credit them). `is_posted` =
     AUTHORISED or PAID (the "invoice" of the KPIs). Per-record summaries (`is_billed` at
-    as_of_date, first billed date): int_work_items_billed. -#}
+    as_of_date, first billed date): int_work_items_billed.
+    Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a rebuild after only time entries
+    changed relinks only those entries. -#}
+
+{%- set narrow = rebuild_reaches_only_time_entries() %}
 
 with
 
@@ -64,6 +68,9 @@ harvest_records as (
         time_entries.harvest_invoice_number
     from time_entries
     where time_entries.harvest_invoice_number is not null
+    {%- if narrow %}
+        and time_entries.harvest_time_entry_id in {{ reached_time_entries() }}
+    {%- endif %}
     union all
     select
         'expense' as work_item_kind,
@@ -71,6 +78,9 @@ harvest_records as (
         expenses.harvest_invoice_number
     from expenses
     where expenses.harvest_invoice_number is not null
+    {%- if narrow %}
+        and false  -- expenses did not change
+    {%- endif %}
 
 ),
 
@@ -108,6 +118,7 @@ ledger_sources as (
         'time' as work_item_kind,
         cast(unnest(ledger_lines.harvest_time_entry_ids) as varchar) as source_id
     from ledger_lines
+    {%- if not narrow %}
     union all
     select
         ledger_lines.draft_key,
@@ -120,6 +131,7 @@ ledger_sources as (
         'milestone' as work_item_kind,
         cast(unnest(ledger_lines.hubspot_line_item_ids) as varchar) as source_id
     from ledger_lines
+    {%- endif %}
 
 ),
 
@@ -134,6 +146,9 @@ by_ledger as (
     inner join ledger_invoices
         on ledger_sources.draft_key = ledger_invoices.draft_key
     where ledger_invoices.xero_invoice_id is not null
+    {%- if narrow %}
+        and try_cast(ledger_sources.source_id as bigint) in {{ reached_time_entries() }}
+    {%- endif %}
 
 ),
 
@@ -152,6 +167,9 @@ final as (
         linked.work_item_kind || ':' || linked.source_id as work_item_id,
         linked.work_item_kind,
         linked.source_id,
+        case
+            when linked.work_item_kind = 'time' then try_cast(linked.source_id as bigint)
+        end as harvest_time_entry_id,
         linked.xero_invoice_id,
         live_invoices.invoice_number,
         live_invoices.invoice_date,

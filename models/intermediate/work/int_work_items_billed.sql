@@ -8,7 +8,11 @@
     it is due; due dates from int_line_items_classified), and what it is billed on: the existing Xero invoices
     int_work_billings_linked (the "billed on" rule of DESIGN.md §4) links to it.
     `is_billed` counts invoices dated on or before `as_of_date`. The one home of a work
-    record's attributes for the checks, the drafts and the KPIs. -#}
+    record's attributes for the checks, the drafts and the KPIs.
+    Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a rebuild after only time entries
+    changed recomputes only those entries' rows. -#}
+
+{%- set narrow = rebuild_reaches_only_time_entries() %}
 
 with
 
@@ -95,6 +99,9 @@ time_items as (
     from time_entries
     left join service_catalogue
         on time_entries.task_name = service_catalogue.task_name
+    {%- if narrow %}
+    where time_entries.harvest_time_entry_id in {{ reached_time_entries() }}
+    {%- endif %}
 
 ),
 
@@ -121,6 +128,9 @@ expense_items as (
         expenses.is_closed as is_approved,
         expenses.harvest_invoice_number
     from expenses
+    {%- if narrow %}
+    where false  -- expenses did not change
+    {%- endif %}
 
 ),
 
@@ -182,6 +192,9 @@ milestone_items as (
     where line_items.line_item_role = 'milestone'
         and deals.is_won
         and deals.billing_model = 'fixed_price'
+    {%- if narrow %}
+        and false  -- milestones did not change
+    {%- endif %}
 
 ),
 
@@ -202,6 +215,9 @@ billed as (
         count(*) filter (where billings.invoice_date <= {{ as_of_date() }}) as billed_invoice_count,
         min(billings.invoice_date) as first_billed_date
     from billings
+    {%- if narrow %}
+    where billings.harvest_time_entry_id in {{ reached_time_entries() }}
+    {%- endif %}
     group by billings.work_item_id
 
 ),

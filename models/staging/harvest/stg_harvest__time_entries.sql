@@ -45,7 +45,10 @@ renamed as (
         nullif(trim({{ column_or_null(cols, 'invoice__number', 'varchar') }}), '') as harvest_invoice_number,
         {{ column_or_null(cols, 'external_reference', 'varchar') }} as external_reference,
         {{ iso_timestamp(column_or_null(cols, 'created_at', 'varchar')) }} as created_at,
-        {{ iso_timestamp(column_or_null(cols, 'updated_at', 'varchar')) }} as updated_at
+        {{ iso_timestamp(column_or_null(cols, 'updated_at', 'varchar')) }} as updated_at,
+        -- the dbt invocation that staged this version: what a narrowed rebuild reaches
+        -- below (macros/incremental/reach.sql)
+        '{{ invocation_id }}' as staged_in_invocation
 
     from source
 

@@ -1,6 +1,12 @@
 {#- Time entry or expense billed on two or more existing invoices (any date) that are not
     fully credited by as_of.
-    One finding per time entry or expense; at stake: its value (EUR at its spent date). -#}
+    One finding per time entry or expense; at stake: its value (EUR at its spent date).
+    Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a rebuild after only time entries
+    changed rechecks only those entries. -#}
+
+{%- set narrow = rebuild_reaches_only_time_entries() %}
+
+-- depends_on: {{ ref('stg_harvest__time_entries') }}
 
 with
 
@@ -28,6 +34,9 @@ work as (
     from work_items
     where work_items.work_item_kind in ('time', 'expense')
         and work_items.work_date <= {{ as_of_date() }}
+    {%- if narrow %}
+        and work_items.harvest_time_entry_id in {{ reached_time_entries() }}
+    {%- endif %}
 
 ),
 

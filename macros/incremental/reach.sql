@@ -1,0 +1,66 @@
+{#- Reach: what a rebuild after a day's time entries recomputes below the staged entries.
+
+    When a build's only changed input is `raw_harvest.time_entries` (taktgeber.build runs
+    dbt with TAKTGEBER_CHANGED_SOURCES naming the changed sources; same code, seeds, vars
+    and as_of as the last passing build), a per-record model keyed by time entry need not
+    recompute every record: only the rows of the entries that changed can differ. Such a
+    model is `incremental` with `incremental_strategy: append` and
+    `pre-hook: "{{ delete_reached_rows('harvest_time_entry_id') }}"` (dbt_project.yml,
+    `&incremental_by_reach`):
+
+    - narrowed rebuild: the hook notes the reached entries (in
+      `taktgeber_meta.reached__<model>`), deletes the model's rows of them, and the model
+      selects only those entries (`{% if rebuild_reaches_only_time_entries() %}` …
+      `in {{ reached_time_entries() }}`);
+    - any other incremental run (other sources, code, seeds or as_of changed, or dbt run by
+      hand without the variable): the hook deletes every row and the model selects
+      everything, the same result as a table build;
+    - first build or `--full-refresh`: a plain table build.
+
+    The reached entries are the ones restaged by this dbt invocation (their
+    `staged_in_invocation`) and the ones this model holds that are no longer staged
+    (deleted in Harvest). Models whose rows depend on groups of entries (drafts per
+    customer and month, KPIs per month, corrections per invoice) are tables: they are
+    recomputed in full. -#}
+
+{% macro rebuild_reaches_only_time_entries() %}
+    {#- a dbt unit test renders the model with no relation of its own (`this` is none) -#}
+    {%- if this is none or not is_incremental() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set changed = env_var('TAKTGEBER_CHANGED_SOURCES', '') -%}
+    {{ return(changed == 'raw_harvest.time_entries') }}
+{%- endmacro %}
+
+
+{#- SQL: the ids of the time entries this narrowed rebuild reaches, as the pre_hook noted
+    them (before it deleted their rows). -#}
+{% macro reached_time_entries() %}
+    (select harvest_time_entry_id from taktgeber_meta.reached__{{ this.identifier }})
+{%- endmacro %}
+
+
+{#- pre_hook of a reach-incremental model. `entry_key`: its time entry id column (null on
+    rows of other records). A narrowed rebuild notes the reached entries — restaged by this
+    dbt invocation, or held by this model but no longer staged (deleted in Harvest) — and
+    deletes their rows; any other incremental run deletes every row. -#}
+{% macro delete_reached_rows(entry_key) %}
+    {%- if this is none or not is_incremental() -%}
+    select 1
+    {%- elif rebuild_reaches_only_time_entries() -%}
+    create schema if not exists taktgeber_meta;
+    create or replace table taktgeber_meta.reached__{{ this.identifier }} as
+    select harvest_time_entry_id
+    from {{ ref('stg_harvest__time_entries') }}
+    where staged_in_invocation = '{{ invocation_id }}'
+    union
+    select {{ entry_key }}
+    from {{ this }}
+    where {{ entry_key }} is not null
+        and {{ entry_key }} not in (select harvest_time_entry_id from {{ ref('stg_harvest__time_entries') }});
+    delete from {{ this }}
+    where {{ entry_key }} in (select harvest_time_entry_id from taktgeber_meta.reached__{{ this.identifier }})
+    {%- else -%}
+    delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
