@@ -21,6 +21,7 @@ MARTS = {
     "int_work_items_billed": "work_item_id",
     "int_time_entries_rate_checked": "harvest_time_entry_id",
     "chk_double_billed_work": "finding_keys",
+    "int_invoiced_work_corrected": "correction_line_id",
     "int_draft_items_selected": "work_item_kind, source_id",
     "int_kpi_work_computed": "month, hubspot_company_id",
     "stg_xero__journal_lines": "xero_journal_line_id",
@@ -158,31 +159,62 @@ def test_a_rebuild_after_only_time_entries_changed_recomputes_only_those_entries
     shutil.copytree(build_dirs(built)[0], build_dirs(warehouse)[0])
     # the other tests leave the module's warehouse at another as_of: build at the world's
     assert build(world=world.world, as_of=world.as_of, warehouse=warehouse).ok
+    # entries billed on a posted invoice by the number Harvest stored, and another such invoice
     billed = _rows(
         warehouse,
-        "select cast(id as bigint), invoice__number from raw_harvest.time_entries "
-        "where invoice__number is not null order by id limit 3",
+        "select harvest_time_entry_id, min(invoice_number) from int_work_billings_linked "
+        "where is_harvest_invoice and is_posted and harvest_time_entry_id is not null "
+        "group by all order by harvest_time_entry_id limit 3",
     )
     other_invoice = _rows(
         warehouse,
-        "select invoice__number from raw_harvest.time_entries where invoice__number is not null "
-        f"and invoice__number <> '{billed[0][1]}' order by id limit 1",
+        "select min(invoice_number) from int_work_billings_linked where is_harvest_invoice "
+        f"and is_posted and invoice_number <> '{billed[0][1]}'",
     )[0][0]
     plain = [r[0] for r in _rows(
         warehouse,
         "select cast(id as bigint) from raw_harvest.time_entries where invoice__number is null "
         "and billable and is_closed order by id limit 4",
     )]
+    # an entry on a draft, moved to a project of another customer: its old customer month
+    # is reached only through the draft row it leaves
+    others = ",".join(str(i) for i in [*plain, *(b[0] for b in billed)])
+    moved, moved_company = _rows(
+        warehouse,
+        f"""
+        select harvest_time_entry_id, hubspot_company_id from int_draft_items_selected
+        where harvest_time_entry_id is not null
+            and hubspot_company_id || billing_month not in (
+                -- the customer months of the other edited entries and of those the
+                -- loader's cursor restages anyway (changed in the newest staged second)
+                select work.hubspot_company_id || strftime(work.work_date, '%Y-%m')
+                from int_work_items_billed as work
+                inner join stg_harvest__time_entries as staged
+                    on work.harvest_time_entry_id = staged.harvest_time_entry_id
+                where work.hubspot_company_id is not null
+                    and (staged.harvest_time_entry_id in ({others})
+                        or staged.updated_at >= (select max(updated_at) from stg_harvest__time_entries))
+            )
+        order by harvest_time_entry_id
+        limit 1
+        """,
+    )[0]
     other_project = _rows(
-        warehouse, f"select max(project__id) from raw_harvest.time_entries where id <> {plain[2]}"
+        warehouse,
+        "select min(harvest_project_id) from int_work_items_billed where is_deal_won "
+        f"and hubspot_company_id <> '{moved_company}'",
     )[0][0]
+    links = (
+        "select invoice_number from int_work_billings_linked where harvest_time_entry_id in ({})"
+    )
+    linked_before = {r[0] for r in _rows(warehouse, links.format(",".join(str(b[0]) for b in billed)))}
     bump = "updated_at = (select max(updated_at) + interval 1 second from raw_harvest.time_entries)"
     con = duckdb.connect(str(warehouse))
     con.execute(f"update raw_harvest.time_entries set hours = hours + 1.5, {bump} where id = {plain[0]}")
     con.execute(f"update raw_harvest.time_entries set billable = false, {bump} where id = {billed[1][0]}")
     con.execute(f"update raw_harvest.time_entries set is_closed = false, {bump} where id = {plain[1]}")
     con.execute(
-        f"update raw_harvest.time_entries set project__id = {other_project}, {bump} where id = {plain[2]}"
+        f"update raw_harvest.time_entries set project__id = {other_project}, {bump} where id = {moved}"
     )
     con.execute(
         f"update raw_harvest.time_entries set invoice__number = '{other_invoice}', {bump} "
@@ -201,7 +233,7 @@ def test_a_rebuild_after_only_time_entries_changed_recomputes_only_those_entries
     assert narrowed.ok, narrowed.failures
     assert narrowed.rebuilt_from == ["raw_harvest.time_entries"]
     new_id = _rows(warehouse, "select max(id) from raw_harvest.time_entries")[0][0]
-    edited = {plain[0], plain[1], plain[2], billed[0][0], billed[1][0], billed[2][0], new_id}
+    edited = {plain[0], plain[1], moved, billed[0][0], billed[1][0], billed[2][0], new_id}
     reached = {r[0] for r in _rows(
         warehouse, "select harvest_time_entry_id from taktgeber_meta.reached__int_work_items_billed"
     )}
@@ -216,6 +248,26 @@ def test_a_rebuild_after_only_time_entries_changed_recomputes_only_those_entries
     # changed in the same second as the newest staged one): not the other entries
     assert edited <= reached == restaged | {billed[2][0]}
     assert len(reached) < total / 10
+    # corrections: the invoices that billed those entries before, and the one billing the
+    # moved entry now
+    reached_invoices = {r[0] for r in _rows(
+        warehouse,
+        "select invoice_number from stg_xero__invoices where xero_invoice_id in "
+        "(select xero_invoice_id from taktgeber_meta.reached__int_invoiced_work_corrected)",
+    )}
+    linked_now = {r[0] for r in _rows(warehouse, links.format(billed[0][0]))}
+    assert linked_before | linked_now <= reached_invoices
+    assert other_invoice in linked_now and len(reached_invoices) < 40
+    # draft items: the customer months of the edited entries, not every customer month
+    months = _rows(
+        warehouse, "select count(*) from taktgeber_meta.reached__int_draft_items_selected"
+    )[0][0]
+    all_months = _rows(
+        warehouse,
+        "select count(distinct hubspot_company_id || strftime(work_date, '%Y-%m')) "
+        "from int_work_items_billed",
+    )[0][0]
+    assert 0 < months < all_months / 4
 
     scratch = tmp_path / "scratch.duckdb"
     shutil.copyfile(warehouse, scratch)

@@ -44,7 +44,7 @@
     rows of other records). A narrowed rebuild notes the reached entries — restaged by this
     dbt invocation, or held by this model but no longer staged (deleted in Harvest) — and
     deletes their rows; any other incremental run deletes every row. -#}
-{% macro delete_reached_rows(entry_key) %}
+{% macro delete_reached_rows(entry_key, note_invoices=false) %}
     {%- if this is none or not is_incremental() -%}
     select 1
     {%- elif rebuild_reaches_only_time_entries() -%}
@@ -58,8 +58,96 @@
     from {{ this }}
     where {{ entry_key }} is not null
         and {{ entry_key }} not in (select harvest_time_entry_id from {{ ref('stg_harvest__time_entries') }});
+    {%- if note_invoices %}
+    create or replace table taktgeber_meta.reached__{{ this.identifier }}__invoices as
+    select distinct xero_invoice_id, '{{ invocation_id }}' as invocation_id
+    from {{ this }}
+    where {{ entry_key }} in (select harvest_time_entry_id from taktgeber_meta.reached__{{ this.identifier }});
+    {%- endif %}
     delete from {{ this }}
     where {{ entry_key }} in (select harvest_time_entry_id from taktgeber_meta.reached__{{ this.identifier }})
+    {%- else -%}
+    delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- SQL: the invoices this narrowed rebuild reaches, as the pre_hook below noted them. -#}
+{% macro reached_invoices() %}
+    (select xero_invoice_id from taktgeber_meta.reached__{{ this.identifier }})
+{%- endmacro %}
+
+
+{#- pre_hook of a model keyed by invoice (corrections): a narrowed rebuild reaches the
+    invoices that billed a reached entry before this build (noted by the billings model's
+    pre_hook when it deleted their links) or bill one now, and deletes their rows; any
+    other incremental run deletes every row. -#}
+{% macro delete_rows_of_reached_invoices() %}
+    {%- if this is none or not is_incremental() -%}
+    select 1
+    {%- elif rebuild_reaches_only_time_entries() -%}
+    {%- set billings = ref('int_work_billings_linked') -%}
+    create or replace table taktgeber_meta.reached__{{ this.identifier }} as
+    select xero_invoice_id
+    from taktgeber_meta.reached__{{ billings.identifier }}__invoices
+    where invocation_id = '{{ invocation_id }}'
+    union
+    select xero_invoice_id
+    from {{ billings }}
+    where harvest_time_entry_id in (select harvest_time_entry_id from taktgeber_meta.reached__{{ billings.identifier }});
+    delete from {{ this }}
+    where xero_invoice_id in {{ reached_invoices() }}
+    {%- else -%}
+    delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- SQL: the customer months (`<company id>|<YYYY-MM>`) this narrowed rebuild reaches, as
+    the pre_hook below noted them. -#}
+{% macro reached_customer_months() %}
+    (select customer_month from taktgeber_meta.reached__{{ this.identifier }})
+{%- endmacro %}
+
+
+{#- pre_hook of the draft items (rows grouped into drafts per customer × currency × month
+    [× project]; a draft's key covers its whole group). A narrowed rebuild reaches every
+    customer month a reached entry was drafted in before or may be drafted in now, and
+    the customer months of the rows whose project's over-budget flag changed; it deletes
+    their rows. Any other incremental run deletes every row. -#}
+{% macro delete_rows_of_reached_customer_months() %}
+    {%- if this is none or not is_incremental() -%}
+    select 1
+    {%- elif rebuild_reaches_only_time_entries() -%}
+    {%- set staged = ref('stg_harvest__time_entries') -%}
+    create or replace table taktgeber_meta.reached__{{ this.identifier }} as
+    with reached_entries as (
+        select harvest_time_entry_id
+        from {{ staged }}
+        where staged_in_invocation = '{{ invocation_id }}'
+        union
+        select harvest_time_entry_id
+        from {{ this }}
+        where harvest_time_entry_id is not null
+            and harvest_time_entry_id not in (select harvest_time_entry_id from {{ staged }})
+    )
+    select drafted.hubspot_company_id || '|' || drafted.billing_month as customer_month
+    from {{ this }} as drafted
+    where drafted.harvest_time_entry_id in (select harvest_time_entry_id from reached_entries)
+    union
+    select work_items.hubspot_company_id || '|' || strftime(work_items.work_date, '%Y-%m')
+    from {{ ref('int_work_items_billed') }} as work_items
+    where work_items.harvest_time_entry_id in (select harvest_time_entry_id from reached_entries)
+        and work_items.hubspot_company_id is not null
+    union
+    select drafted.hubspot_company_id || '|' || drafted.billing_month
+    from {{ this }} as drafted
+    left join {{ ref('int_project_budgets_compared') }} as budgets
+        on drafted.harvest_project_id = budgets.harvest_project_id
+    where drafted.is_project_over_budget
+        != coalesce(budgets.is_over_budget_without_change_request, false);
+    delete from {{ this }}
+    where hubspot_company_id || '|' || billing_month in {{ reached_customer_months() }}
     {%- else -%}
     delete from {{ this }}
     {%- endif -%}

@@ -1,5 +1,3 @@
-{{ config(materialized="table") }}
-
 {#- The work that goes on invoice-ready drafts (DESIGN.md §7), one row per source record:
     approved, billable time entries and expenses with spent_date ≤ as_of_date, and
     milestones due before as_of_date — each billed on no live invoice dated ≤ as_of_date,
@@ -7,7 +5,14 @@
     without one is reported by project_without_won_deal, not drafted). Each row carries
     its draft grouping — customer × currency × billing month (of spent_date or due date),
     × project when the company invoices per project — its draft key, and the conditions
-    that block its draft. -#}
+    that block its draft.
+    Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a rebuild after
+    only time entries changed recomputes the customer months a changed entry was or may
+    now be drafted in, and those whose project's over-budget flag changed. -#}
+
+{%- set narrow = rebuild_reaches_only_time_entries() %}
+
+-- depends_on: {{ ref('stg_harvest__time_entries') }}
 
 with
 
@@ -73,6 +78,10 @@ harvest_items as (
         and work_items.work_date <= {{ as_of_date() }}
         and work_items.is_deal_won
         and work_items.hubspot_company_id is not null
+    {%- if narrow %}
+        and work_items.hubspot_company_id || '|' || strftime(work_items.work_date, '%Y-%m')
+            in {{ reached_customer_months() }}
+    {%- endif %}
 ),
 
 milestone_items as (
@@ -97,6 +106,10 @@ milestone_items as (
     where work_items.work_item_kind = 'milestone'
         and work_items.work_date < {{ as_of_date() }}
         and work_items.hubspot_company_id is not null
+    {%- if narrow %}
+        and work_items.hubspot_company_id || '|' || strftime(work_items.work_date, '%Y-%m')
+            in {{ reached_customer_months() }}
+    {%- endif %}
 ),
 
 candidates as (

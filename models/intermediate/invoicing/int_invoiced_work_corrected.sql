@@ -1,5 +1,3 @@
-{{ config(materialized="table") }}
-
 {#- Corrections (DESIGN.md §7): per posted ACCREC invoice (AUTHORISED or PAID) that bills
     source records, what it should bill now against what it billed. Records billed on it
     that are no longer billable (made non-billable) or no longer approved (unapproved) are
@@ -8,7 +6,12 @@
     `as_of_date` (credited_amount of int_xero_invoices_enriched), is one more line. Still-billable work is valued by the draft line rule (time per project
     × service type × rate: round(Σ hours × rate, 2); each expense and milestone on its
     own). One row per correction line; no rows when the invoice bills no more than its
-    work is worth now. -#}
+    work is worth now.
+    Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a rebuild after
+    only time entries changed recomputes the invoices that billed a changed entry before
+    or bill one now. -#}
+
+{%- set narrow = rebuild_reaches_only_time_entries() %}
 
 with
 
@@ -48,6 +51,9 @@ posted as (
     from invoices
     where invoices.invoice_type = 'ACCREC'
         and invoices.invoice_status in ('AUTHORISED', 'PAID')
+    {%- if narrow %}
+        and invoices.xero_invoice_id in {{ reached_invoices() }}
+    {%- endif %}
 ),
 
 billed_records as (
@@ -79,6 +85,9 @@ billed_records as (
     left join work_items
         on billings.work_item_id = work_items.work_item_id
     where billings.is_posted
+    {%- if narrow %}
+        and billings.xero_invoice_id in {{ reached_invoices() }}
+    {%- endif %}
 ),
 
 kept_lines as (

@@ -34,6 +34,8 @@ work as (
     from work_items
     where work_items.work_item_kind in ('time', 'expense')
         and work_items.work_date <= {{ as_of_date() }}
+        -- billed on two invoices or more (each listed once): the rest cannot be flagged
+        and len(work_items.billed_invoice_ids) >= 2
     {%- if narrow %}
         and work_items.harvest_time_entry_id in {{ reached_time_entries() }}
     {%- endif %}
