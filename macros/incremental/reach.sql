@@ -19,9 +19,11 @@
 
     The reached entries are the ones restaged by this dbt invocation (their
     `staged_in_invocation`) and the ones this model holds that are no longer staged
-    (deleted in Harvest). Models whose rows depend on groups of entries (drafts per
-    customer and month, KPIs per month, corrections per invoice) are tables: they are
-    recomputed in full. -#}
+    (deleted in Harvest). Models whose rows depend on groups of entries reach whole
+    groups: corrections the invoices that billed a reached entry before or bill one now
+    (`delete_rows_of_reached_invoices`), draft items the customer months a reached entry
+    was or may now be drafted in (`delete_rows_of_reached_customer_months`). The work KPIs
+    (medians, whole-company totals) are a table, recomputed in full. -#}
 
 {% macro rebuild_reaches_only_time_entries() %}
     {#- a dbt unit test renders the model with no relation of its own (`this` is none) -#}
@@ -30,6 +32,21 @@
     {%- endif -%}
     {%- set changed = env_var('TAKTGEBER_CHANGED_SOURCES', '') -%}
     {{ return(changed == 'raw_harvest.time_entries') }}
+{%- endmacro %}
+
+
+{#- SQL (a query): the time entries restaged by this dbt invocation, and those the model
+    holds in `entry_key` that are no longer staged (deleted in Harvest). -#}
+{% macro changed_or_vanished_entries(entry_key) %}
+    {%- set staged = ref('stg_harvest__time_entries') -%}
+    select harvest_time_entry_id
+    from {{ staged }}
+    where staged_in_invocation = '{{ invocation_id }}'
+    union
+    select {{ entry_key }}
+    from {{ this }}
+    where {{ entry_key }} is not null
+        and {{ entry_key }} not in (select harvest_time_entry_id from {{ staged }})
 {%- endmacro %}
 
 
@@ -50,14 +67,7 @@
     {%- elif rebuild_reaches_only_time_entries() -%}
     create schema if not exists taktgeber_meta;
     create or replace table taktgeber_meta.reached__{{ this.identifier }} as
-    select harvest_time_entry_id
-    from {{ ref('stg_harvest__time_entries') }}
-    where staged_in_invocation = '{{ invocation_id }}'
-    union
-    select {{ entry_key }}
-    from {{ this }}
-    where {{ entry_key }} is not null
-        and {{ entry_key }} not in (select harvest_time_entry_id from {{ ref('stg_harvest__time_entries') }});
+    {{ changed_or_vanished_entries(entry_key) }};
     {%- if note_invoices %}
     create or replace table taktgeber_meta.reached__{{ this.identifier }}__invoices as
     select distinct xero_invoice_id, '{{ invocation_id }}' as invocation_id
@@ -119,17 +129,9 @@
     {%- if this is none or not is_incremental() -%}
     select 1
     {%- elif rebuild_reaches_only_time_entries() -%}
-    {%- set staged = ref('stg_harvest__time_entries') -%}
     create or replace table taktgeber_meta.reached__{{ this.identifier }} as
     with reached_entries as (
-        select harvest_time_entry_id
-        from {{ staged }}
-        where staged_in_invocation = '{{ invocation_id }}'
-        union
-        select harvest_time_entry_id
-        from {{ this }}
-        where harvest_time_entry_id is not null
-            and harvest_time_entry_id not in (select harvest_time_entry_id from {{ staged }})
+        {{ changed_or_vanished_entries('harvest_time_entry_id') }}
     )
     select drafted.hubspot_company_id || '|' || drafted.billing_month as customer_month
     from {{ this }} as drafted
