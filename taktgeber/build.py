@@ -151,11 +151,7 @@ def build(
         selected = None if full_refresh else changed_sources(last, inputs, target)
         previous = _read_json(target / "run_results.json") if selected else None
         run_args = [*args, "--select", *(f"source:{s}+" for s in selected)] if selected else args
-        # the per-entry models recompute only the changed entries when time entries are
-        # all that changed (macros/incremental/reach.sql), else every record
-        changed = {"TAKTGEBER_CHANGED_SOURCES": ",".join(selected or [])}
-        with _environment(changed):
-            failures, warnings, passed = run_dbt(run_args, warehouse, seeds_dir)
+        failures, warnings, passed = run_dbt(run_args, warehouse, seeds_dir, selected or [])
         result = BuildResult(
             ok=not failures,
             as_of=as_of,
@@ -503,11 +499,18 @@ def check_freshness(warehouse: Path, as_of: date | None = None) -> list[str]:
 
 
 def run_dbt(
-    args: list[str], warehouse: Path, seeds_dir: Path | None = None
+    args: list[str],
+    warehouse: Path,
+    seeds_dir: Path | None = None,
+    changed_sources: list[str] | None = None,
 ) -> tuple[list[Failure], list[Failure], int]:
     """Run one dbt command in-process against ``warehouse``: (failures, warnings, passed).
-    Without ``seeds_dir``, the seeds of the warehouse's last build (else the repo's)."""
+    Without ``seeds_dir``, the seeds of the warehouse's last build (else the repo's).
+    ``changed_sources``: the only sources changed since the last build; when that is time
+    entries alone, the per-entry models recompute only the changed entries
+    (macros/incremental/reach.sql), else every record."""
     env = _dbt_env(warehouse.resolve(), seeds_dir)
+    env["TAKTGEBER_CHANGED_SOURCES"] = ",".join(changed_sources or [])
     with _environment(env):
         return _run_dbt(args)
 
