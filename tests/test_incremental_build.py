@@ -23,6 +23,7 @@ MARTS = {
     "chk_double_billed_work": "finding_keys",
     "int_invoiced_work_corrected": "correction_line_id",
     "int_draft_items_selected": "work_item_kind, source_id",
+    "int_work_items_valued": "work_item_id",
     "int_kpi_work_computed": "month, hubspot_company_id",
     "stg_xero__journal_lines": "xero_journal_line_id",
     "fct_invoice_drafts": "draft_key",
@@ -171,11 +172,14 @@ def test_a_rebuild_after_only_time_entries_changed_recomputes_only_those_entries
         "select min(invoice_number) from int_work_billings_linked where is_harvest_invoice "
         f"and is_posted and invoice_number <> '{billed[0][1]}'",
     )[0][0]
-    plain = [r[0] for r in _rows(
-        warehouse,
-        "select cast(id as bigint) from raw_harvest.time_entries where invoice__number is null "
-        "and billable and is_closed order by id limit 4",
-    )]
+    plain = [
+        r[0]
+        for r in _rows(
+            warehouse,
+            "select cast(id as bigint) from raw_harvest.time_entries where invoice__number is null "
+            "and billable and is_closed order by id limit 4",
+        )
+    ]
     # an entry on a draft, moved to a project of another customer: its old customer month
     # is reached only through the draft row it leaves
     others = ",".join(str(i) for i in [*plain, *(b[0] for b in billed)])
@@ -207,12 +211,25 @@ def test_a_rebuild_after_only_time_entries_changed_recomputes_only_those_entries
     links = (
         "select invoice_number from int_work_billings_linked where harvest_time_entry_id in ({})"
     )
-    linked_before = {r[0] for r in _rows(warehouse, links.format(",".join(str(b[0]) for b in billed)))}
+    linked_before = {
+        r[0] for r in _rows(warehouse, links.format(",".join(str(b[0]) for b in billed)))
+    }
+    first_dates = (
+        "select harvest_time_entry_id, least(spent_date, first_billed_date, harvest_invoice_date) "
+        "from int_work_items_valued where harvest_time_entry_id is not null"
+    )
+    first_before = dict(_rows(warehouse, first_dates))
     bump = "updated_at = (select max(updated_at) + interval 1 second from raw_harvest.time_entries)"
     con = duckdb.connect(str(warehouse))
-    con.execute(f"update raw_harvest.time_entries set hours = hours + 1.5, {bump} where id = {plain[0]}")
-    con.execute(f"update raw_harvest.time_entries set billable = false, {bump} where id = {billed[1][0]}")
-    con.execute(f"update raw_harvest.time_entries set is_closed = false, {bump} where id = {plain[1]}")
+    con.execute(
+        f"update raw_harvest.time_entries set hours = hours + 1.5, {bump} where id = {plain[0]}"
+    )
+    con.execute(
+        f"update raw_harvest.time_entries set billable = false, {bump} where id = {billed[1][0]}"
+    )
+    con.execute(
+        f"update raw_harvest.time_entries set is_closed = false, {bump} where id = {plain[1]}"
+    )
     con.execute(
         f"update raw_harvest.time_entries set project__id = {other_project}, {bump} where id = {moved}"
     )
@@ -234,15 +251,22 @@ def test_a_rebuild_after_only_time_entries_changed_recomputes_only_those_entries
     assert narrowed.rebuilt_from == ["raw_harvest.time_entries"]
     new_id = _rows(warehouse, "select max(id) from raw_harvest.time_entries")[0][0]
     edited = {plain[0], plain[1], moved, billed[0][0], billed[1][0], billed[2][0], new_id}
-    reached = {r[0] for r in _rows(
-        warehouse, "select harvest_time_entry_id from taktgeber_meta.reached__int_work_items_billed"
-    )}
-    restaged = {r[0] for r in _rows(
-        warehouse,
-        "select harvest_time_entry_id from stg_harvest__time_entries where staged_in_invocation = "
-        "(select staged_in_invocation from stg_harvest__time_entries where harvest_time_entry_id = "
-        f"{new_id})",
-    )}
+    reached = {
+        r[0]
+        for r in _rows(
+            warehouse,
+            "select harvest_time_entry_id from taktgeber_meta.reached__int_work_items_billed",
+        )
+    }
+    restaged = {
+        r[0]
+        for r in _rows(
+            warehouse,
+            "select harvest_time_entry_id from stg_harvest__time_entries where staged_in_invocation = "
+            "(select staged_in_invocation from stg_harvest__time_entries where harvest_time_entry_id = "
+            f"{new_id})",
+        )
+    }
     total = _rows(warehouse, "select count(*) from stg_harvest__time_entries")[0][0]
     # the edited, deleted and new entries, and whatever the loader's cursor restaged (rows
     # changed in the same second as the newest staged one): not the other entries
@@ -250,11 +274,14 @@ def test_a_rebuild_after_only_time_entries_changed_recomputes_only_those_entries
     assert len(reached) < total / 10
     # corrections: the invoices that billed those entries before, and the one billing the
     # moved entry now
-    reached_invoices = {r[0] for r in _rows(
-        warehouse,
-        "select invoice_number from stg_xero__invoices where xero_invoice_id in "
-        "(select xero_invoice_id from taktgeber_meta.reached__int_invoiced_work_corrected)",
-    )}
+    reached_invoices = {
+        r[0]
+        for r in _rows(
+            warehouse,
+            "select invoice_number from stg_xero__invoices where xero_invoice_id in "
+            "(select xero_invoice_id from taktgeber_meta.reached__int_invoiced_work_corrected)",
+        )
+    }
     linked_now = {r[0] for r in _rows(warehouse, links.format(billed[0][0]))}
     assert linked_before | linked_now <= reached_invoices
     assert other_invoice in linked_now and len(reached_invoices) < 40
@@ -268,6 +295,31 @@ def test_a_rebuild_after_only_time_entries_changed_recomputes_only_those_entries
         "from int_work_items_billed",
     )[0][0]
     assert 0 < months < all_months / 4
+    # work KPIs: the months from the earliest date a reached entry had or has
+    first_after = dict(_rows(warehouse, first_dates))
+    reached_dates = [d[e] for d in (first_before, first_after) for e in reached if e in d]
+    assert _rows(
+        warehouse, "select first_month from taktgeber_meta.reached__int_kpi_work_computed"
+    ) == [(min(reached_dates).strftime("%Y-%m"),)]
+    # a later day: the newest entry changes and an entry of some months before is deleted;
+    # the months from the deleted one's (noted before its rows went) are recomputed
+    newest = first_after[new_id]
+    gone_date, gone = max(
+        (d, e) for e, d in first_after.items() if d is not None and d < newest.replace(day=1)
+    )
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        f"update raw_harvest.time_entries set hours = hours + 2, {bump} where id = {new_id}"
+    )
+    con.execute(f"delete from raw_harvest.time_entries where id = {gone}")
+    con.close()
+    later = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
+    assert later.ok and later.rebuilt_from == ["raw_harvest.time_entries"], later.failures
+    first_month = gone_date.strftime("%Y-%m")
+    assert _rows(
+        warehouse, "select first_month from taktgeber_meta.reached__int_kpi_work_computed"
+    ) == [(first_month,)]
+    assert first_month > _rows(warehouse, "select min(month) from int_kpi_months_spined")[0][0]
 
     scratch = tmp_path / "scratch.duckdb"
     shutil.copyfile(warehouse, scratch)

@@ -22,8 +22,9 @@
     (deleted in Harvest). Models whose rows depend on groups of entries reach whole
     groups: corrections the invoices that billed a reached entry before or bill one now
     (`delete_rows_of_reached_invoices`), draft items the customer months a reached entry
-    was or may now be drafted in (`delete_rows_of_reached_customer_months`). The work KPIs
-    (medians, whole-company totals) are a table, recomputed in full. -#}
+    was or may now be drafted in (`delete_rows_of_reached_customer_months`), the work KPIs
+    the months from the earliest date a reached entry had or has
+    (`delete_rows_of_reached_months`). -#}
 
 {% macro rebuild_reaches_only_time_entries() %}
     {#- a dbt unit test renders the model with no relation of its own (`this` is none) -#}
@@ -60,8 +61,10 @@
 {#- pre_hook of a reach-incremental model. `entry_key`: its time entry id column (null on
     rows of other records). A narrowed rebuild notes the reached entries — restaged by this
     dbt invocation, or held by this model but no longer staged (deleted in Harvest) — and
-    deletes their rows; any other incremental run deletes every row. -#}
-{% macro delete_reached_rows(entry_key, note_invoices=false) %}
+    deletes their rows; any other incremental run deletes every row. Before deleting,
+    `note_invoices` notes the invoices of those rows, `note_first_date` (date columns) the
+    earliest of those dates on them. -#}
+{% macro delete_reached_rows(entry_key, note_invoices=false, note_first_date=none) %}
     {%- if this is none or not is_incremental() -%}
     select 1
     {%- elif rebuild_reaches_only_time_entries() -%}
@@ -71,6 +74,12 @@
     {%- if note_invoices %}
     create or replace table taktgeber_meta.reached__{{ this.identifier }}__invoices as
     select distinct xero_invoice_id, '{{ invocation_id }}' as invocation_id
+    from {{ this }}
+    where {{ entry_key }} in (select harvest_time_entry_id from taktgeber_meta.reached__{{ this.identifier }});
+    {%- endif %}
+    {%- if note_first_date %}
+    create or replace table taktgeber_meta.reached__{{ this.identifier }}__first_date as
+    select min(least({{ note_first_date | join(', ') }})) as first_date, '{{ invocation_id }}' as invocation_id
     from {{ this }}
     where {{ entry_key }} in (select harvest_time_entry_id from taktgeber_meta.reached__{{ this.identifier }});
     {%- endif %}
@@ -150,6 +159,45 @@
         != coalesce(budgets.is_over_budget_without_change_request, false);
     delete from {{ this }}
     where hubspot_company_id || '|' || billing_month in {{ reached_customer_months() }}
+    {%- else -%}
+    delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- SQL: the first month (YYYY-MM) this narrowed rebuild reaches, as the pre_hook below
+    noted it (null: none). -#}
+{% macro reached_first_month() %}
+    (select first_month from taktgeber_meta.reached__{{ this.identifier }})
+{%- endmacro %}
+
+
+{#- pre_hook of the work KPIs (a row per month and customer; a record counts from its spent
+    date on, in the month of its invoice, and until it is billed). A narrowed rebuild
+    reaches the months from the earliest of `dates` a reached entry had (noted by the
+    `valued` model's pre_hook when it deleted their rows) or has now, and the months no
+    longer in the spine; it deletes their rows. Any other incremental run deletes every
+    row. -#}
+{% macro delete_rows_of_reached_months(valued, dates) %}
+    {%- if this is none or not is_incremental() -%}
+    select 1
+    {%- elif rebuild_reaches_only_time_entries() -%}
+    {%- set valued = ref(valued) -%}
+    create or replace table taktgeber_meta.reached__{{ this.identifier }} as
+    with first_dates as (
+        select first_date
+        from taktgeber_meta.reached__{{ valued.identifier }}__first_date
+        where invocation_id = '{{ invocation_id }}'
+        union all
+        select least({{ dates | join(', ') }})
+        from {{ valued }}
+        where harvest_time_entry_id in (select harvest_time_entry_id from taktgeber_meta.reached__{{ valued.identifier }})
+    )
+    select strftime(min(first_dates.first_date), '%Y-%m') as first_month
+    from first_dates;
+    delete from {{ this }}
+    where month >= {{ reached_first_month() }}
+        or month not in (select month from {{ ref('int_kpi_months_spined') }})
     {%- else -%}
     delete from {{ this }}
     {%- endif -%}

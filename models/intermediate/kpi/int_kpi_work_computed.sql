@@ -1,5 +1,3 @@
-{{ config(materialized="table") }}
-
 {#- Work-based KPIs per month and customer ('*' = the whole company; the customer is the
     company of the project's closed-won deal). "Month end" is the month's last day, or
     as_of_date in the as-of month; EUR via the FX seed at each record's own date.
@@ -21,21 +19,31 @@
       invoiced more than 30 days after their due date (EUR at the due date).
     - realisation_rate: for billable time entries with a contracted rate whose Harvest
       invoice is dated in the month: Σ billed value ÷ Σ hours × contracted rate (EUR at
-      spent_date), 4 decimals. -#}
+      spent_date), 4 decimals.
+    Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a rebuild after
+    only time entries changed recomputes the months from the earliest spent or invoice
+    date a changed entry had or has; earlier months cannot change. -#}
+
+{%- set narrow = rebuild_reaches_only_time_entries() %}
 
 with
 
 months as (
     select * from {{ ref('int_kpi_months_spined') }}
+    {%- if narrow %}
+    -- a rebuild after only time entries changed: the months from the earliest date a
+    -- changed entry had or has (macros/incremental/reach.sql)
+    where month >= {{ reached_first_month() }}
+    {%- endif %}
+),
+
+work_eur as (
+    -- time entries and expenses, valued in EUR with their first invoice dates
+    select * from {{ ref('int_work_items_valued') }}
 ),
 
 work_items as (
     select * from {{ ref('int_work_items_billed') }}
-),
-
-rate_checks as (
-    -- the rate_mismatch rule, in one place: the contracted rate of every billable time entry
-    select * from {{ ref('int_time_entries_rate_checked') }}
 ),
 
 billings as (
@@ -68,79 +76,14 @@ milestones as (
     where work_items.work_item_kind = 'milestone'
 ),
 
-work_entries as (
-    -- time entries and expenses; the customer is the company of the project's closed-won deal
-    select
-        work_items.work_item_kind,
-        work_items.source_id,
-        work_items.harvest_project_id,
-        case when work_items.is_deal_won then work_items.hubspot_company_id end as hubspot_company_id,
-        work_items.currency_code,
-        work_items.work_date as spent_date,
-        work_items.quantity as hours,
-        work_items.value as value_amount,
-        work_items.is_billable,
-        work_items.is_approved,
-        rate_checks.contracted_rate,
-        case
-            when rate_checks.has_rate_mismatch
-                then rate_checks.contracted_rate - coalesce(rate_checks.billable_rate, 0)
-        end as rate_gap
-    from work_items
-    left join rate_checks
-        on work_items.harvest_time_entry_id = rate_checks.harvest_time_entry_id
-    where work_items.work_item_kind in ('time', 'expense')
-),
-
-first_billed as (
-    select
-        billings.work_item_kind,
-        billings.source_id,
-        min(billings.invoice_date) as first_billed_date
-    from billings
-    group by billings.work_item_kind, billings.source_id
-),
-
-harvest_invoiced as (
-    select
-        billings.work_item_kind,
-        billings.source_id,
-        min(billings.invoice_date) as invoice_date
-    from billings
-    where billings.is_harvest_invoice
-        and billings.is_posted
-        and billings.work_item_kind in ('time', 'expense')
-    group by billings.work_item_kind, billings.source_id
-),
-
-ledger_invoiced_milestones as (
+milestones_billed as (
     select
         billings.source_id,
-        min(billings.invoice_date) as invoice_date
+        min(billings.invoice_date) as first_billed_date,
+        min(billings.invoice_date) filter (where billings.is_posted) as first_invoice_date
     from billings
     where billings.work_item_kind = 'milestone'
-        and billings.is_posted
     group by billings.source_id
-),
-
-work_eur as (
-    select
-        work_entries.*,
-        coalesce(work_entries.hubspot_company_id, '(unlinked)') as customer_id,
-        fx_rates.units_per_eur,
-        cast(work_entries.value_amount as double) / cast(fx_rates.units_per_eur as double) as value_eur,
-        first_billed.first_billed_date,
-        harvest_invoiced.invoice_date as harvest_invoice_date
-    from work_entries
-    asof left join fx_rates
-        on work_entries.currency_code = fx_rates.currency_code
-        and work_entries.spent_date >= fx_rates.rate_date
-    left join first_billed
-        on work_entries.work_item_kind = first_billed.work_item_kind
-        and work_entries.source_id = first_billed.source_id
-    left join harvest_invoiced
-        on work_entries.work_item_kind = harvest_invoiced.work_item_kind
-        and work_entries.source_id = harvest_invoiced.source_id
 ),
 
 milestones_eur as (
@@ -148,17 +91,14 @@ milestones_eur as (
         milestones.*,
         coalesce(milestones.hubspot_company_id, '(unlinked)') as customer_id,
         cast(milestones.amount as double) / cast(fx_rates.units_per_eur as double) as amount_eur,
-        ledger_invoiced_milestones.invoice_date as first_invoice_date,
-        first_billed.first_billed_date
+        milestones_billed.first_invoice_date,
+        milestones_billed.first_billed_date
     from milestones
     asof left join fx_rates
         on milestones.currency_code = fx_rates.currency_code
         and coalesce(milestones.due_date, milestones.billing_date) >= fx_rates.rate_date
-    left join ledger_invoiced_milestones
-        on milestones.hubspot_line_item_id = ledger_invoiced_milestones.source_id
-    left join first_billed
-        on first_billed.work_item_kind = 'milestone'
-        and milestones.hubspot_line_item_id = first_billed.source_id
+    left join milestones_billed
+        on milestones.hubspot_line_item_id = milestones_billed.source_id
 ),
 
 invoicing_delays as (
