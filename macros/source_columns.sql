@@ -23,3 +23,23 @@
         cast(null as {{ data_type }})
     {%- endif -%}
 {% endmacro %}
+
+
+{#- A raw change-time column as an incremental filter compares it: as loaded when dlt
+    typed it as a timestamp (no text round trip over every raw row, and DuckDB skips row
+    groups by their min/max: ~6 s → 0.0 s over 10M time entries), else parsed from its ISO
+    text (`iso_timestamp`); a missing column reads as null. The session time zone is UTC
+    (profiles.yml), so both compare the same instant. -#}
+{% macro raw_timestamp(relation, name) %}
+    {%- set types = {} -%}
+    {%- if execute -%}
+        {%- for column in adapter.get_columns_in_relation(relation) -%}
+            {%- do types.update({column.name | lower: column.dtype | lower}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if types.get(name, '').startswith('timestamp') -%}
+        {{ adapter.quote(name) }}
+    {%- else -%}
+        {{ iso_timestamp(column_or_null(types.keys() | list, name, 'varchar')) }}
+    {%- endif -%}
+{% endmacro %}

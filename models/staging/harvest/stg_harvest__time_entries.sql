@@ -17,7 +17,7 @@ with
 source as (
 
     select * from {{ source('raw_harvest', 'time_entries') }}
-    {{ changed_since_last_build(iso_timestamp(column_or_null(cols, 'updated_at', 'varchar')), 'updated_at') }}
+    {{ changed_since_last_build(raw_timestamp(source('raw_harvest', 'time_entries'), 'updated_at'), 'updated_at') }}
 
 ),
 
