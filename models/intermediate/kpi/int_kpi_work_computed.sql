@@ -6,7 +6,8 @@
       invoice date − spent_date; for every milestone billed through the push ledger, on
       the first such invoice (by date, then id) dated in the month, invoice date − due
       date. Median = continuous quantile 0.5 (mean of the two middle values), p90 =
-      continuous quantile 0.9 (linear interpolation); 0.1 day, half-up.
+      continuous quantile 0.9 (linear interpolation), read off a count per delay (whole
+      days); 0.1 day, half-up.
     - unbilled_wip_eur: billable time and expenses (approved or not) spent ≤ month end and
       billed on no live invoice dated ≤ month end, valued in EUR; unbilled_wip_approved_eur
       the approved part; unbilled_wip_0_30 / 31_60 / 61_90 / 91_plus_eur by age
@@ -119,14 +120,65 @@ invoicing_delays as (
         on milestones_eur.first_invoice_date between months.month_start and months.month_end
 ),
 
-time_to_invoice as (
+delay_counts as (
+    -- delays are whole days: a count per delay is all a quantile needs (one aggregate
+    -- holding every delay of a month spilled tens of GB to disk at 10m)
     select
         invoicing_delays.month,
-        coalesce(invoicing_delays.customer_id, '*') as hubspot_company_id,
-        {{ kpi_round('quantile_cont(invoicing_delays.delay_days, 0.5)', 1) }} as time_to_invoice_median_days,
-        {{ kpi_round('quantile_cont(invoicing_delays.delay_days, 0.9)', 1) }} as time_to_invoice_p90_days
+        invoicing_delays.customer_id as hubspot_company_id,
+        invoicing_delays.delay_days,
+        count(*) as delays
     from invoicing_delays
-    group by grouping sets ((invoicing_delays.month, invoicing_delays.customer_id), (invoicing_delays.month))
+    group by all
+),
+
+delay_histograms as (
+    -- per customer, and for the whole company ('*'): how many delays up to each value
+    select
+        scoped.*,
+        sum(scoped.delays) over (
+            partition by scoped.month, scoped.hubspot_company_id order by scoped.delay_days
+        ) as delays_through,
+        sum(scoped.delays) over (partition by scoped.month, scoped.hubspot_company_id) as delays_total
+    from (
+        select * from delay_counts
+        union all
+        select delay_counts.month, '*', delay_counts.delay_days, sum(delay_counts.delays)
+        from delay_counts
+        group by delay_counts.month, delay_counts.delay_days
+    ) as scoped
+),
+
+delay_quantile_bounds as (
+    -- continuous quantile q of n sorted values: position h = (n − 1) × q (from 0); the
+    -- values at floor(h) and ceil(h), the first whose running count passes the position
+    select
+        delay_histograms.month,
+        delay_histograms.hubspot_company_id,
+        any_value(delay_histograms.delays_total) as delays_total,
+        {%- for name, q in [('median', '0.5'), ('p90', '0.9')] %}
+        min(delay_histograms.delay_days) filter (
+            where delay_histograms.delays_through > floor((delay_histograms.delays_total - 1) * {{ q }})
+        ) as {{ name }}_low,
+        min(delay_histograms.delay_days) filter (
+            where delay_histograms.delays_through > ceil((delay_histograms.delays_total - 1) * {{ q }})
+        ) as {{ name }}_high{{ ',' if not loop.last }}
+        {%- endfor %}
+    from delay_histograms
+    group by delay_histograms.month, delay_histograms.hubspot_company_id
+),
+
+time_to_invoice as (
+    -- interpolated between the two: low + (h − floor(h)) × (high − low)
+    select
+        delay_quantile_bounds.month,
+        delay_quantile_bounds.hubspot_company_id,
+        {%- for name, q in [('median', '0.5'), ('p90', '0.9')] %}
+        {{ kpi_round(
+            name ~ '_low + ((delays_total - 1) * ' ~ q ~ ' - floor((delays_total - 1) * ' ~ q ~ ')) * ('
+            ~ name ~ '_high - ' ~ name ~ '_low)', 1) }} as time_to_invoice_{{ name }}_days{{ ',' if not loop.last }}
+        {%- endfor %}
+    from delay_quantile_bounds
 ),
 
 work_at_month_end as (
