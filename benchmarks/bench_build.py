@@ -291,6 +291,8 @@ def floor(raw: Path, work: Path, built: Path, progress: Path | None = None) -> d
     results = json.loads(results_file.read_text(encoding="utf-8"))["results"]
     nodes = manifest["nodes"]
     shutil.copyfile(raw, work)
+    # a WAL left by a floor that was stopped belongs to another copy: DuckDB refuses it
+    work.with_suffix(work.suffix + ".wal").unlink(missing_ok=True)
     con = duckdb.connect(str(work))
     # The build's cap (profiles.yml), for a like-with-like comparison.
     con.execute(f"set memory_limit = '{_memory_limit()}'")
