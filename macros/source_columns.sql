@@ -5,14 +5,19 @@
     a typed null instead of breaking the build.
 -#}
 {% macro source_columns(relation) %}
-    {%- if not execute -%}
-        {{ return([]) }}
+    {{ return(source_column_types(relation).keys() | list) }}
+{% endmacro %}
+
+
+{#- The relation's columns as {lowercase name: lowercase type} (empty at parse time). -#}
+{% macro source_column_types(relation) %}
+    {%- set types = {} -%}
+    {%- if execute -%}
+        {%- for column in adapter.get_columns_in_relation(relation) -%}
+            {%- do types.update({column.name | lower: column.dtype | lower}) -%}
+        {%- endfor -%}
     {%- endif -%}
-    {%- set names = [] -%}
-    {%- for column in adapter.get_columns_in_relation(relation) -%}
-        {%- do names.append(column.name | lower) -%}
-    {%- endfor -%}
-    {{ return(names) }}
+    {{ return(types) }}
 {% endmacro %}
 
 
@@ -29,17 +34,12 @@
     typed it as a timestamp (no text round trip over every raw row, and DuckDB skips row
     groups by their min/max: ~6 s → 0.0 s over 10M time entries), else parsed from its ISO
     text (`iso_timestamp`); a missing column reads as null. The session time zone is UTC
-    (profiles.yml), so both compare the same instant. -#}
-{% macro raw_timestamp(relation, name) %}
-    {%- set types = {} -%}
-    {%- if execute -%}
-        {%- for column in adapter.get_columns_in_relation(relation) -%}
-            {%- do types.update({column.name | lower: column.dtype | lower}) -%}
-        {%- endfor -%}
-    {%- endif -%}
-    {%- if types.get(name, '').startswith('timestamp') -%}
+    (profiles.yml), so both compare the same instant. `column_types`: from
+    `source_column_types`. -#}
+{% macro raw_timestamp(column_types, name) %}
+    {%- if column_types.get(name, '').startswith('timestamp') -%}
         {{ adapter.quote(name) }}
     {%- else -%}
-        {{ iso_timestamp(column_or_null(types.keys() | list, name, 'varchar')) }}
+        {{ iso_timestamp(column_or_null(column_types.keys() | list, name, 'varchar')) }}
     {%- endif -%}
 {% endmacro %}

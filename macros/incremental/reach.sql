@@ -172,13 +172,22 @@
 {%- endmacro %}
 
 
+{#- The dates from which a work record counts in a work-KPI month: spent (WIP, under-charges,
+    budgets), first invoice (WIP ends), first posted Harvest invoice (time to invoice,
+    realisation). Columns of int_work_items_valued. -#}
+{% macro work_kpi_month_dates() %}
+    {{ return(['spent_date', 'first_billed_date', 'harvest_invoice_date']) }}
+{% endmacro %}
+
+
 {#- pre_hook of the work KPIs (a row per month and customer; a record counts from its spent
     date on, in the month of its invoice, and until it is billed). A narrowed rebuild
-    reaches the months from the earliest of `dates` a reached entry had (noted by the
-    `valued` model's pre_hook when it deleted their rows) or has now, and the months no
+    reaches the months from the earliest of `work_kpi_month_dates()` a reached entry had (noted by
+    the `valued` model's pre_hook when it deleted their rows) or has now, and the months no
     longer in the spine; it deletes their rows. Any other incremental run deletes every
     row. -#}
-{% macro delete_rows_of_reached_months(valued, dates) %}
+{% macro delete_rows_of_reached_months(valued) %}
+    {%- set dates = work_kpi_month_dates() -%}
     {%- if this is none or not is_incremental() -%}
     select 1
     {%- elif rebuild_reaches_only_time_entries() -%}

@@ -10,14 +10,15 @@
     )
 }}
 
-{%- set cols = source_columns(source('raw_harvest', 'time_entries')) -%}
+{%- set column_types = source_column_types(source('raw_harvest', 'time_entries')) -%}
+{%- set cols = column_types.keys() | list -%}
 
 with
 
 source as (
 
     select * from {{ source('raw_harvest', 'time_entries') }}
-    {{ changed_since_last_build(raw_timestamp(source('raw_harvest', 'time_entries'), 'updated_at'), 'updated_at') }}
+    {{ changed_since_last_build(raw_timestamp(column_types, 'updated_at'), 'updated_at') }}
 
 ),
 
