@@ -36,7 +36,14 @@ credited as (
     from credit_lines
 ),
 
+touched as (
+    select harvest_time_entry_id from drafted
+    union
+    select harvest_time_entry_id from credited
+),
+
 invoiced as (
+    -- only the touched entries' billings: every entry's would be grouped for nothing
     select
         cast(billings.source_id as bigint) as harvest_time_entry_id,
         1 as billings
@@ -45,12 +52,7 @@ invoiced as (
         on billings.xero_invoice_id = invoices.xero_invoice_id
     where billings.work_item_kind = 'time'
         and invoices.credited_amount < invoices.total
-),
-
-touched as (
-    select harvest_time_entry_id from drafted
-    union
-    select harvest_time_entry_id from credited
+        and billings.harvest_time_entry_id in (select touched.harvest_time_entry_id from touched)
 ),
 
 final as (
