@@ -18,13 +18,30 @@
     - first build or `--full-refresh`: a plain table build.
 
     The reached entries are the ones restaged by this dbt invocation (their
-    `staged_in_invocation`) and the ones this model holds that are no longer staged
-    (deleted in Harvest). Models whose rows depend on groups of entries reach whole
-    groups: corrections the invoices that billed a reached entry before or bill one now
-    (`delete_rows_of_reached_invoices`), draft items the customer months a reached entry
-    was or may now be drafted in (`delete_rows_of_reached_customer_months`), the work KPIs
-    the months from the earliest date a reached entry had or has
-    (`delete_rows_of_reached_months`). -#}
+    `staged_in_invocation`) and the ones it deleted from the staged entries (deleted in
+    Harvest, noted by the staging model). Models whose rows depend on groups of entries
+    reach whole groups: corrections the invoices that billed a reached entry before or
+    bill one now (`delete_rows_of_reached_invoices`), draft items the customer months a
+    reached entry was or may now be drafted in (`delete_rows_of_reached_customer_months`),
+    the work KPIs the months from the earliest date a reached entry had or has
+    (`delete_rows_of_reached_months`), the KPI rows in long format those months
+    (`delete_rows_of_reached_kpi_months`). Receivables and DSO read time entries only
+    through the month spine: they are recomputed when it changed, else kept
+    (`delete_rows_if_spine_changed`). Primary-key tests of the per-entry models check
+    the keys the rebuild wrote (`primary_key`'s `narrow_to`, macros/generic_tests.sql). -#}
+
+{#- Whether `taktgeber_meta.<name>` exists now. Asked of the database: dbt's relation cache
+    does not see the tables hooks create with plain SQL. -#}
+{% macro meta_table_exists(name) %}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set found = run_query(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        ~ "and schema_name = 'taktgeber_meta' and table_name = '" ~ name ~ "'") -%}
+    {{ return(found.columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
 
 {% macro rebuild_reaches_only_time_entries() %}
     {#- a dbt unit test renders the model with no relation of its own (`this` is none) -#}
@@ -36,18 +53,19 @@
 {%- endmacro %}
 
 
-{#- SQL (a query): the time entries restaged by this dbt invocation, and those the model
-    holds in `entry_key` that are no longer staged (deleted in Harvest). -#}
-{% macro changed_or_vanished_entries(entry_key) %}
+{#- SQL (a query): the time entries restaged by this dbt invocation, and those it deleted
+    from the staged entries (gone from Harvest), as the staging model's post_hook noted
+    them. A narrowed rebuild follows a passing build, after which every model here held
+    exactly the staged entries: these are all the entries whose rows can differ. -#}
+{% macro changed_or_vanished_entries() %}
     {%- set staged = ref('stg_harvest__time_entries') -%}
     select harvest_time_entry_id
     from {{ staged }}
     where staged_in_invocation = '{{ invocation_id }}'
     union
-    select {{ entry_key }}
-    from {{ this }}
-    where {{ entry_key }} is not null
-        and {{ entry_key }} not in (select harvest_time_entry_id from {{ staged }})
+    select harvest_time_entry_id
+    from taktgeber_meta.vanished__{{ staged.identifier }}
+    where invocation_id = '{{ invocation_id }}'
 {%- endmacro %}
 
 
@@ -70,7 +88,8 @@
     {%- elif rebuild_reaches_only_time_entries() -%}
     create schema if not exists taktgeber_meta;
     create or replace table taktgeber_meta.reached__{{ this.identifier }} as
-    {{ changed_or_vanished_entries(entry_key) }};
+    select reached.harvest_time_entry_id, '{{ invocation_id }}' as invocation_id
+    from ({{ changed_or_vanished_entries() }}) as reached;
     {%- if note_invoices %}
     create or replace table taktgeber_meta.reached__{{ this.identifier }}__invoices as
     select distinct xero_invoice_id, '{{ invocation_id }}' as invocation_id
@@ -122,10 +141,13 @@
 {%- endmacro %}
 
 
-{#- SQL: the customer months (`<company id>|<YYYY-MM>`) this narrowed rebuild reaches, as
-    the pre_hook below noted them. -#}
-{% macro reached_customer_months() %}
-    (select customer_month from taktgeber_meta.reached__{{ this.identifier }})
+{#- SQL: whether `company` and `day` (a date column) fall in a customer month this narrowed
+    rebuild reaches, as the pre_hook below noted them (a semi-join on two columns). -#}
+{% macro in_reached_customer_months(company, day) %}
+    ({{ company }}, date_trunc('month', {{ day }})) in (
+        select reached.hubspot_company_id, reached.month_start
+        from taktgeber_meta.reached__{{ this.identifier }} as reached
+    )
 {%- endmacro %}
 
 
@@ -140,25 +162,25 @@
     {%- elif rebuild_reaches_only_time_entries() -%}
     create or replace table taktgeber_meta.reached__{{ this.identifier }} as
     with reached_entries as (
-        {{ changed_or_vanished_entries('harvest_time_entry_id') }}
+        {{ changed_or_vanished_entries() }}
     )
-    select drafted.hubspot_company_id || '|' || drafted.billing_month as customer_month
+    select drafted.hubspot_company_id, cast(drafted.billing_month || '-01' as date) as month_start
     from {{ this }} as drafted
     where drafted.harvest_time_entry_id in (select harvest_time_entry_id from reached_entries)
     union
-    select work_items.hubspot_company_id || '|' || strftime(work_items.work_date, '%Y-%m')
+    select work_items.hubspot_company_id, date_trunc('month', work_items.work_date)
     from {{ ref('int_work_items_billed') }} as work_items
     where work_items.harvest_time_entry_id in (select harvest_time_entry_id from reached_entries)
         and work_items.hubspot_company_id is not null
     union
-    select drafted.hubspot_company_id || '|' || drafted.billing_month
+    select drafted.hubspot_company_id, cast(drafted.billing_month || '-01' as date)
     from {{ this }} as drafted
     left join {{ ref('int_project_budgets_compared') }} as budgets
         on drafted.harvest_project_id = budgets.harvest_project_id
     where drafted.is_project_over_budget
         != coalesce(budgets.is_over_budget_without_change_request, false);
     delete from {{ this }}
-    where hubspot_company_id || '|' || billing_month in {{ reached_customer_months() }}
+    where {{ in_reached_customer_months('hubspot_company_id', 'work_date') }}
     {%- else -%}
     delete from {{ this }}
     {%- endif -%}
@@ -202,11 +224,123 @@
         from {{ valued }}
         where harvest_time_entry_id in (select harvest_time_entry_id from taktgeber_meta.reached__{{ valued.identifier }})
     )
-    select strftime(min(first_dates.first_date), '%Y-%m') as first_month
+    select
+        strftime(min(first_dates.first_date), '%Y-%m') as first_month,
+        '{{ invocation_id }}' as invocation_id
     from first_dates;
     delete from {{ this }}
     where month >= {{ reached_first_month() }}
         or month not in (select month from {{ ref('int_kpi_months_spined') }})
+    {%- else -%}
+    delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- SQL (a boolean): whether this narrowed rebuild recomputes the model's rows, as its
+    pre_hook below noted it. -#}
+{% macro reach_recomputes_all() %}
+    (select is_recomputed from taktgeber_meta.reached__{{ this.identifier }})
+{%- endmacro %}
+
+
+{#- pre_hook of a per-month model that reads time entries only through the month spine
+    (receivables at month end): a day's time entries change none of its rows unless they
+    move the spine's first month. A narrowed rebuild compares the spine with the one this
+    model was last built from (noted by `note_spine_built_from`) and deletes every row
+    when they differ, else none; the model selects everything or nothing accordingly
+    (`where {{ reach_recomputes_all() }}`). Any other incremental run deletes every row. -#}
+{% macro delete_rows_if_spine_changed(spine) %}
+    {%- if this is none or not is_incremental() -%}
+    select 1
+    {%- elif rebuild_reaches_only_time_entries() -%}
+    {%- set spine = ref(spine) -%}
+    {%- set seen = 'taktgeber_meta.spine_of__' ~ this.identifier -%}
+    create or replace table taktgeber_meta.reached__{{ this.identifier }} as
+    select
+    {%- if not meta_table_exists('spine_of__' ~ this.identifier) %}
+        true as is_recomputed,
+    {%- else %}
+        exists (
+            (select * from {{ spine }} except select * from {{ seen }})
+            union all
+            (select * from {{ seen }} except select * from {{ spine }})
+        ) as is_recomputed,
+    {%- endif %}
+        '{{ invocation_id }}' as invocation_id;
+    delete from {{ this }}
+    where {{ reach_recomputes_all() }}
+    {%- else -%}
+    delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- post_hook of the model above: the spine its rows were built from. -#}
+{% macro note_spine_built_from(spine) %}
+    create schema if not exists taktgeber_meta;
+    create or replace table taktgeber_meta.spine_of__{{ this.identifier }} as
+    select * from {{ ref(spine) }}
+{%- endmacro %}
+
+
+{#- pre_hook of a model whose rows are a function of `upstream`'s rows (and of inputs no
+    time entry changes): a narrowed rebuild recomputes every row when `upstream` did
+    (`delete_rows_if_spine_changed` noted it this invocation), else none. Any other
+    incremental run deletes every row. -#}
+{% macro delete_rows_if_upstream_recomputed(upstream) %}
+    {%- if this is none or not is_incremental() -%}
+    select 1
+    {%- elif rebuild_reaches_only_time_entries() -%}
+    {%- set upstream = ref(upstream) -%}
+    create or replace table taktgeber_meta.reached__{{ this.identifier }} as
+    select
+        coalesce((
+            select noted.is_recomputed
+            from taktgeber_meta.reached__{{ upstream.identifier }} as noted
+            where noted.invocation_id = '{{ invocation_id }}'
+        ), true) as is_recomputed,
+        '{{ invocation_id }}' as invocation_id;
+    delete from {{ this }}
+    where {{ reach_recomputes_all() }}
+    {%- else -%}
+    delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- pre_hook of the KPIs in long format (a row per month, scope and KPI, from the KPI
+    models' rows of that month): a narrowed rebuild recomputes the months from the work
+    KPIs' first reached month (`delete_rows_of_reached_months` noted it), or every month
+    when the receivables were recomputed (the spine changed) or either note is missing;
+    it deletes their rows and those of months no longer in the spine. The model selects
+    `month >= {{ reached_first_month() }}`. Any other incremental run deletes every row. -#}
+{% macro delete_rows_of_reached_kpi_months(work, receivables, spine) %}
+    {%- if this is none or not is_incremental() -%}
+    select 1
+    {%- elif rebuild_reaches_only_time_entries() -%}
+    create or replace table taktgeber_meta.reached__{{ this.identifier }} as
+    with work as (
+        select noted.first_month
+        from taktgeber_meta.reached__{{ ref(work).identifier }} as noted
+        where noted.invocation_id = '{{ invocation_id }}'
+    ),
+    receivables as (
+        select noted.is_recomputed
+        from taktgeber_meta.reached__{{ ref(receivables).identifier }} as noted
+        where noted.invocation_id = '{{ invocation_id }}'
+    )
+    select
+        case
+            when not exists (select 1 from work)
+                or coalesce((select receivables.is_recomputed from receivables), true)
+                then '0000-00'
+            else (select work.first_month from work)
+        end as first_month,
+        '{{ invocation_id }}' as invocation_id;
+    delete from {{ this }}
+    where month >= {{ reached_first_month() }}
+        or month not in (select month from {{ ref(spine) }})
     {%- else -%}
     delete from {{ this }}
     {%- endif -%}

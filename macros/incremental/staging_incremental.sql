@@ -30,11 +30,19 @@
 {%- endmacro %}
 
 
-{#- post_hook: delete staged rows whose key is no longer in the raw table. -#}
+{#- post_hook: delete staged rows whose key is no longer in the raw table. They are noted
+    first in `taktgeber_meta.vanished__<model>` with this invocation's id, so the models
+    incremental by reach (macros/incremental/reach.sql) find them without comparing their
+    own rows with every staged key. -#}
 {% macro delete_vanished_rows(staged_key, raw_relation, raw_key) %}
     {%- if is_incremental() -%}
+    create schema if not exists taktgeber_meta;
+    create or replace table taktgeber_meta.vanished__{{ this.identifier }} as
+    select {{ staged_key }}, '{{ invocation_id }}' as invocation_id
+    from {{ this }}
+    where {{ staged_key }} not in (select {{ raw_key }} from {{ raw_relation }});
     delete from {{ this }}
-    where {{ staged_key }} not in (select {{ raw_key }} from {{ raw_relation }})
+    where {{ staged_key }} in (select {{ staged_key }} from taktgeber_meta.vanished__{{ this.identifier }})
     {%- else -%}
     select 1
     {%- endif -%}

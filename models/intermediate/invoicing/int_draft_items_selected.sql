@@ -19,6 +19,9 @@ with
 work_items as (
     -- every time entry, expense and milestone with its customer, value and approval, in one place
     select * from {{ ref('int_work_items_billed') }}
+    {%- if narrow %}
+    where {{ in_reached_customer_months('hubspot_company_id', 'work_date') }}
+    {%- endif %}
 ),
 
 rate_checks as (
@@ -41,11 +44,15 @@ budget_checks as (
 ),
 
 billed_by_as_of as (
-    select distinct
+    -- not distinct: `unbilled` keeps the items without a match, however many it has
+    select
         billings.work_item_kind,
         billings.source_id
     from billings
     where billings.invoice_date <= {{ as_of_date() }}
+    {%- if narrow %}
+        and billings.source_id in (select work_items.source_id from work_items)
+    {%- endif %}
 ),
 
 harvest_items as (
@@ -78,10 +85,6 @@ harvest_items as (
         and work_items.work_date <= {{ as_of_date() }}
         and work_items.is_deal_won
         and work_items.hubspot_company_id is not null
-    {%- if narrow %}
-        and work_items.hubspot_company_id || '|' || strftime(work_items.work_date, '%Y-%m')
-            in {{ reached_customer_months() }}
-    {%- endif %}
 ),
 
 milestone_items as (
@@ -106,10 +109,6 @@ milestone_items as (
     where work_items.work_item_kind = 'milestone'
         and work_items.work_date < {{ as_of_date() }}
         and work_items.hubspot_company_id is not null
-    {%- if narrow %}
-        and work_items.hubspot_company_id || '|' || strftime(work_items.work_date, '%Y-%m')
-            in {{ reached_customer_months() }}
-    {%- endif %}
 ),
 
 candidates as (

@@ -9,10 +9,16 @@
     AR was left count. 0.1 day, half-up.
     dso_simple: AR ÷ gross sales of the last 90 days (month end − 89 … month end) × 90. -#}
 
+{%- set narrow = rebuild_reaches_only_time_entries() %}
+
 with
 
 balances as (
     select * from {{ ref('int_receivables_month_ended') }}
+    {%- if narrow %}
+    -- incremental: recomputed when the receivables were (dbt_project.yml)
+    where {{ reach_recomputes_all() }}
+    {%- endif %}
 ),
 
 invoices as (

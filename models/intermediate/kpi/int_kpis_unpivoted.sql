@@ -2,28 +2,41 @@
     format, rounded as docs/answer-key.md says (days 0.1, rates 4 decimals, EUR cents).
     Every month of the spine has the stock KPIs for the whole company (DSO count-back,
     unbilled WIP and revenue leakage, 0 when there is nothing); the others only where
-    their denominator is not empty. -#}
+    their denominator is not empty.
+    Incremental (dbt_project.yml, macros/incremental/reach.sql): a rebuild after only
+    time entries changed recomputes the months from the first one a changed entry
+    reaches (every month when the month spine changed). -#}
+
+{%- set narrow = rebuild_reaches_only_time_entries() %}
+
+-- depends_on: {{ ref('int_receivables_month_ended') }}
+
+{%- set reached_months %}
+    {%- if narrow %}
+    where month >= {{ reached_first_month() }}
+    {%- endif %}
+{%- endset %}
 
 with
 
 months as (
-    select * from {{ ref('int_kpi_months_spined') }}
+    select * from {{ ref('int_kpi_months_spined') }}{{ reached_months }}
 ),
 
 dso as (
-    select * from {{ ref('int_kpi_dso_computed') }}
+    select * from {{ ref('int_kpi_dso_computed') }}{{ reached_months }}
 ),
 
 invoice_rates as (
-    select * from {{ ref('int_kpi_invoice_rates_computed') }}
+    select * from {{ ref('int_kpi_invoice_rates_computed') }}{{ reached_months }}
 ),
 
 handover as (
-    select * from {{ ref('int_kpi_handover_computed') }}
+    select * from {{ ref('int_kpi_handover_computed') }}{{ reached_months }}
 ),
 
 work as (
-    select * from {{ ref('int_kpi_work_computed') }}
+    select * from {{ ref('int_kpi_work_computed') }}{{ reached_months }}
 ),
 
 company_months as (

@@ -1,14 +1,20 @@
-{{ config(materialized="table") }}
-
 {#- Accounts receivable and gross sales per month and customer, in EUR: AR at month end =
     Σ over invoices dated ≤ month end of (total − payments dated ≤ month end − credit
     allocations dated ≤ month end); gross sales = Σ totals of invoices dated in the month.
-    Rows for the company as a whole carry hubspot_company_id = '*'. -#}
+    Rows for the company as a whole carry hubspot_company_id = '*'.
+    Incremental (dbt_project.yml, macros/incremental/reach.sql): time entries reach these
+    rows only through the month spine, so a rebuild after only time entries changed
+    recomputes them when the spine changed, else keeps them. -#}
+
+{%- set narrow = rebuild_reaches_only_time_entries() %}
 
 with
 
 months as (
     select * from {{ ref('int_kpi_months_spined') }}
+    {%- if narrow %}
+    where {{ reach_recomputes_all() }}
+    {%- endif %}
 ),
 
 invoices as (
