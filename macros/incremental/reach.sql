@@ -244,6 +244,17 @@
 {%- endmacro %}
 
 
+{#- The narrowed part of a pre_hook that recomputes a model all or nothing: notes
+    `is_recomputed` (SQL, a boolean) for this invocation, and deletes every row when it
+    holds. -#}
+{% macro note_recomputed_and_delete(is_recomputed) %}
+    create or replace table taktgeber_meta.reached__{{ this.identifier }} as
+    select {{ is_recomputed }} as is_recomputed, '{{ invocation_id }}' as invocation_id;
+    delete from {{ this }}
+    where {{ reach_recomputes_all() }}
+{%- endmacro %}
+
+
 {#- pre_hook of a per-month model that reads time entries only through the month spine
     (receivables at month end): a day's time entries change none of its rows unless they
     move the spine's first month. A narrowed rebuild compares the spine with the one this
@@ -256,20 +267,18 @@
     {%- elif rebuild_reaches_only_time_entries() -%}
     {%- set spine = ref(spine) -%}
     {%- set seen = 'taktgeber_meta.spine_of__' ~ this.identifier -%}
-    create or replace table taktgeber_meta.reached__{{ this.identifier }} as
-    select
-    {%- if not meta_table_exists('spine_of__' ~ this.identifier) %}
-        true as is_recomputed,
-    {%- else %}
+    {%- if meta_table_exists('spine_of__' ~ this.identifier) -%}
+    {%- set spine_changed -%}
         exists (
             (select * from {{ spine }} except select * from {{ seen }})
             union all
             (select * from {{ seen }} except select * from {{ spine }})
-        ) as is_recomputed,
-    {%- endif %}
-        '{{ invocation_id }}' as invocation_id;
-    delete from {{ this }}
-    where {{ reach_recomputes_all() }}
+        )
+    {%- endset -%}
+    {%- else -%}
+    {%- set spine_changed = 'true' -%}
+    {%- endif -%}
+    {{ note_recomputed_and_delete(spine_changed) }}
     {%- else -%}
     delete from {{ this }}
     {%- endif -%}
@@ -293,16 +302,14 @@
     select 1
     {%- elif rebuild_reaches_only_time_entries() -%}
     {%- set upstream = ref(upstream) -%}
-    create or replace table taktgeber_meta.reached__{{ this.identifier }} as
-    select
+    {%- set upstream_recomputed -%}
         coalesce((
             select noted.is_recomputed
             from taktgeber_meta.reached__{{ upstream.identifier }} as noted
             where noted.invocation_id = '{{ invocation_id }}'
-        ), true) as is_recomputed,
-        '{{ invocation_id }}' as invocation_id;
-    delete from {{ this }}
-    where {{ reach_recomputes_all() }}
+        ), true)
+    {%- endset -%}
+    {{ note_recomputed_and_delete(upstream_recomputed) }}
     {%- else -%}
     delete from {{ this }}
     {%- endif -%}
