@@ -38,16 +38,18 @@ months as (
     {%- endif %}
 ),
 
-work_eur as (
-    -- time entries and expenses, valued in EUR with their first invoice dates
+work_eur as not materialized (
+    -- time entries and expenses, valued in EUR with their first invoice dates. Not
+    -- materialized (nor the two below): each reader scans the table with its own filters
+    -- and columns instead of a 10M-row copy (15.5 s → 11.5 s at 10m)
     select * from {{ ref('int_work_items_valued') }}
 ),
 
-work_items as (
+work_items as not materialized (
     select * from {{ ref('int_work_items_billed') }}
 ),
 
-billings as (
+billings as not materialized (
     -- the "billed on" rule of DESIGN.md §4, in one place
     select * from {{ ref('int_work_billings_linked') }}
 ),
@@ -268,33 +270,27 @@ wip_and_leakage as (
 ),
 
 budget_time_by_month as (
-    -- billable time value of each budgeted project per month spent (up to as_of_date)
+    -- billable time value per project and month spent (up to as_of_date), with the
+    -- project's customer (one per project: its closed-won deal's company); over_budget
+    -- keeps the budgeted projects (a join after the sum costs less than a semi-join on
+    -- every entry before it)
     select
         work_eur.harvest_project_id,
         cast(date_trunc('month', work_eur.spent_date) as date) as spent_month_start,
-        sum(work_eur.value_amount) as value_amount
+        sum(work_eur.value_amount) as value_amount,
+        any_value(work_eur.customer_id) as customer_id
     from work_eur
     where work_eur.work_item_kind = 'time'
         and work_eur.is_billable
         and work_eur.spent_date <= (select max(months.month_end) from months)
-        and work_eur.harvest_project_id in (select budgets.harvest_project_id from budgets)
-    group by all
-),
-
-project_customers as (
-    select
-        work_eur.harvest_project_id,
-        any_value(work_eur.customer_id) as customer_id
-    from work_eur
-    where work_eur.harvest_project_id in (select budgets.harvest_project_id from budgets)
-    group by work_eur.harvest_project_id
+    group by work_eur.harvest_project_id, spent_month_start
 ),
 
 over_budget as (
     -- billable time spent up to each month end, over the project's cost budget
     select
         months.month,
-        coalesce(any_value(project_customers.customer_id), '(unlinked)') as customer_id,
+        any_value(budget_time_by_month.customer_id) as customer_id,
         budgets.harvest_project_id,
         greatest(sum(budget_time_by_month.value_amount) - any_value(budgets.cost_budget), 0) as over_budget_amount,
         any_value(budgets.currency_code) as currency_code,
@@ -304,8 +300,6 @@ over_budget as (
     inner join budget_time_by_month
         on budgets.harvest_project_id = budget_time_by_month.harvest_project_id
         and budget_time_by_month.spent_month_start <= months.month_start
-    left join project_customers
-        on budgets.harvest_project_id = project_customers.harvest_project_id
     group by months.month, months.month_end, budgets.harvest_project_id
 ),
 
