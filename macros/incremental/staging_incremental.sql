@@ -33,14 +33,25 @@
 {#- post_hook: delete staged rows whose key is no longer in the raw table. They are noted
     first in `taktgeber_meta.vanished__<model>` with this invocation's id, so the models
     incremental by reach (macros/incremental/reach.sql) find them without comparing their
-    own rows with every staged key. -#}
+    own rows with every staged key.
+    Every raw row is staged (the staging takes each change, or each key not staged yet)
+    and the raw keys are unique (the loaders merge on them), so the staged rows are the
+    raw rows plus the vanished ones: when both tables hold as many rows, none vanished and
+    the keys need no comparison (an anti-join of every key, 1.3 s at 10m). -#}
 {% macro delete_vanished_rows(staged_key, raw_relation, raw_key) %}
     {%- if is_incremental() -%}
+    {%- set counts = run_query(
+        "select (select count(*) from " ~ this ~ "), (select count(*) from " ~ raw_relation ~ ")") -%}
+    {%- set none_vanished = execute and counts.rows[0][0] == counts.rows[0][1] -%}
     create schema if not exists taktgeber_meta;
     create or replace table taktgeber_meta.vanished__{{ this.identifier }} as
     select {{ staged_key }}, '{{ invocation_id }}' as invocation_id
     from {{ this }}
-    where {{ staged_key }} not in (select {{ raw_key }} from {{ raw_relation }});
+    {%- if none_vanished %}
+    where false {#- as many staged rows as raw rows #}
+    {%- else %}
+    where {{ staged_key }} not in (select {{ raw_key }} from {{ raw_relation }})
+    {%- endif %};
     delete from {{ this }}
     where {{ staged_key }} in (select {{ staged_key }} from taktgeber_meta.vanished__{{ this.identifier }})
     {%- else -%}
