@@ -1,11 +1,21 @@
 {#- The rows sharing a value combination that should be unique (dbt_utils has this; no
     packages can be downloaded here). -#}
-{% test unique_combination(model, columns) %}
+{% test unique_combination(model, columns, narrow_to=none) %}
+
+{%- if narrow_to is not none and 'month' not in columns %}
+    {{ exceptions.raise_compiler_error(
+        "unique_combination on " ~ model ~ ": narrow_to needs `month` among the columns") }}
+{%- endif %}
+{%- set written = rows_written_by_narrowed_rebuild(model, narrow_to) %}
 
 select
     {{ columns | join(', ') }},
     count(*) as occurrences
 from {{ model }}
+{%- if written %}
+-- rows sharing a month share it with a written row, or with none of them
+where {{ written }}
+{%- endif %}
 group by {{ columns | join(', ') }}
 having count(*) > 1
 
@@ -24,12 +34,13 @@ where {{ column_name }} < 0
 
 {#- A primary key: the values that are null or held by more than one row. One query (and
     one dbt node) instead of `unique` plus `not_null`.
-    `narrow_to` (a model incremental by time entry, macros/incremental/reach.sql): on a
+    `narrow_to` (a model incremental by reach, macros/incremental/reach.sql): on a
     rebuild narrowed to a day's time entries, only the keys of the rows this build wrote
-    are checked — `restaged` (the staged entries: staged_in_invocation) or `reached` (a
-    reach model: its rows of the entries its pre_hook noted). Every other row was kept from
-    the last build, which passed this test, so a duplicate or a null now involves a
-    written row. Any other build checks every row. -#}
+    are checked — `restaged` (the staged entries: staged_in_invocation), `reached` (a
+    reach model: its rows of the entries its pre_hook noted) or `reached_months` (a
+    per-month reach model: its rows of the months from the first one its pre_hook noted).
+    Every other row was kept from the last build, which passed this test, so a duplicate
+    or a null now involves a written row. Any other build checks every row. -#}
 {% test primary_key(model, column_name, narrow_to=none) %}
 
 {%- set written = rows_written_by_narrowed_rebuild(model, narrow_to) %}
@@ -75,7 +86,7 @@ having count(*) > 1 or {{ column_name }} is null
         {{ return(none) }}
     {%- elif narrow_to == 'restaged' -%}
         {{ return("staged_in_invocation = '" ~ invocation_id ~ "'") }}
-    {%- elif narrow_to == 'reached' -%}
+    {%- elif narrow_to in ('reached', 'reached_months') -%}
         {%- set reached = 'taktgeber_meta.reached__' ~ model.identifier -%}
         {%- if not meta_table_exists('reached__' ~ model.identifier) -%}
             {{ return(none) }}
@@ -85,11 +96,16 @@ having count(*) > 1 or {{ column_name }} is null
         {%- if now.columns[0].values()[0] == 0 -%}
             {{ return(none) }}
         {%- endif -%}
+        {%- if narrow_to == 'reached' -%}
         {{ return("harvest_time_entry_id in (select harvest_time_entry_id from " ~ reached
             ~ " where invocation_id = '" ~ invocation_id ~ "')") }}
+        {%- else -%}
+        {{ return("month >= (select first_month from " ~ reached
+            ~ " where invocation_id = '" ~ invocation_id ~ "')") }}
+        {%- endif -%}
     {%- else -%}
         {{ exceptions.raise_compiler_error(
-            "primary_key on " ~ model ~ ": narrow_to must be 'restaged' or 'reached', not '"
-            ~ narrow_to ~ "'") }}
+            "a test on " ~ model ~ ": narrow_to must be 'restaged', 'reached' or "
+            ~ "'reached_months', not '" ~ narrow_to ~ "'") }}
     {%- endif -%}
 {% endmacro %}

@@ -308,7 +308,7 @@ def test_a_rebuild_after_only_time_entries_changed_recomputes_only_those_entries
     first_after = dict(_rows(warehouse, first_dates))
     reached_dates = [d[e] for d in (first_before, first_after) for e in reached if e in d]
     first_month = min(reached_dates).strftime("%Y-%m")
-    assert _first_months(warehouse) == [first_month, first_month]
+    assert _first_months(warehouse) == [first_month] * 3
     # a later day: the newest entry changes and an entry of some months before is deleted;
     # the months from the deleted one's (noted before its rows went) are recomputed
     newest = first_after[new_id]
@@ -324,7 +324,7 @@ def test_a_rebuild_after_only_time_entries_changed_recomputes_only_those_entries
     later = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
     assert later.ok and later.rebuilt_from == ["raw_harvest.time_entries"], later.failures
     first_month = gone_date.strftime("%Y-%m")
-    assert _first_months(warehouse) == [first_month, first_month]
+    assert _first_months(warehouse) == [first_month] * 3
     assert first_month > _rows(warehouse, "select min(month) from int_kpi_months_spined")[0][0]
     # an entry spent a month before the spine's first: the spine changes, so receivables
     # and DSO are recomputed (compared with a build from scratch below)
@@ -341,8 +341,9 @@ def test_a_rebuild_after_only_time_entries_changed_recomputes_only_those_entries
         "int_receivables_month_ended": True,
         "int_kpi_dso_computed": True,
     }
-    # the KPIs in long format: every month (the DSO of every month was recomputed)
-    assert _first_months(warehouse)[1] == "0000-00"
+    # the KPIs in long format and the per-customer mart: every month (the DSO of every
+    # month was recomputed)
+    assert _first_months(warehouse)[1:] == ["0000-00", "0000-00"]
 
     scratch = tmp_path / "scratch.duckdb"
     shutil.copyfile(warehouse, scratch)
@@ -352,11 +353,11 @@ def test_a_rebuild_after_only_time_entries_changed_recomputes_only_those_entries
 
 
 def _first_months(warehouse: Path) -> list[str]:
-    """The first month the last narrowed rebuild recomputed in the work KPIs and in the
-    KPIs in long format, as their pre_hooks noted it."""
+    """The first month the last narrowed rebuild recomputed in the work KPIs, the KPIs in
+    long format and the per-customer KPI mart, as their pre_hooks noted it."""
     return [
         _rows(warehouse, f"select first_month from taktgeber_meta.reached__{name}")[0][0]
-        for name in ("int_kpi_work_computed", "int_kpis_unpivoted")
+        for name in ("int_kpi_work_computed", "int_kpis_unpivoted", "rpt_kpi_monthly_customer")
     ]
 
 
@@ -369,9 +370,33 @@ def _recomputed(warehouse: Path) -> dict[str, bool]:
     }
 
 
-def test_a_narrowed_rebuild_checks_the_keys_it_wrote_against_every_row(rebuilt, tmp_path: Path):
+@pytest.mark.parametrize(
+    "planted, test_name",
+    [
+        # a row kept by the rebuild (its entry is not reached) under the edited entry's key
+        (
+            (
+                "insert into int_work_items_billed select * replace ({kept} as harvest_time_entry_id) "
+                "from int_work_items_billed where harvest_time_entry_id = {edited}"
+            ),
+            "primary_key_int_work_items_billed_work_item_id__reached",
+        ),
+        # a KPI row of the first month (kept) under the key of one of the last (recomputed)
+        (
+            (
+                "insert into int_kpis_unpivoted select * replace ('{first_month}' as month) "
+                "from int_kpis_unpivoted where month = '{last_month}' limit 1"
+            ),
+            "primary_key_int_kpis_unpivoted_kpi_value_id__reached_months",
+        ),
+    ],
+)
+def test_a_narrowed_rebuild_checks_the_keys_it_wrote_against_every_row(
+    rebuilt, tmp_path: Path, planted: str, test_name: str
+):
     """A rebuild after only time entries changed tests the primary key of a per-entry model
-    on the keys it wrote: a kept row holding the key of a rewritten entry fails the test."""
+    on the keys it wrote: a kept row holding the key of a rewritten entry fails the test.
+    So does a kept month's KPI row holding the key of a recomputed month's."""
     world, built, _, _ = rebuilt
     warehouse = tmp_path / "planted.duckdb"
     shutil.copyfile(built, warehouse)
@@ -381,33 +406,74 @@ def test_a_narrowed_rebuild_checks_the_keys_it_wrote_against_every_row(rebuilt, 
         r[0]
         for r in _rows(
             warehouse,
-            # entries the loader's cursor does not restage anyway (the newest second's)
-            "select work.harvest_time_entry_id from int_work_items_billed as work "
+            # entries the loader's cursor does not restage anyway (the newest second's);
+            # the edited one of the last month, so the KPIs of earlier months are kept
+            "select work.harvest_time_entry_id from int_work_items_valued as work "
             "inner join stg_harvest__time_entries as staged "
             "on work.harvest_time_entry_id = staged.harvest_time_entry_id "
             "where staged.updated_at < (select max(updated_at) from stg_harvest__time_entries) "
-            "order by 1 limit 2",
+            "and work.spent_date <= (select max(month_end) from int_kpi_months_spined) "
+            "order by least(work.spent_date, work.first_billed_date, work.harvest_invoice_date) "
+            "desc, 1 limit 2",
         )
     )
+    first_month, last_month = _rows(
+        warehouse, "select min(month), max(month) from int_kpi_months_spined"
+    )[0]
+    # edited twice: the first narrowed rebuild also restages the entries of the newest
+    # staged second (the loader's cursor), which may be old; the second only the edited one
+    for plant in (False, True):
+        con = duckdb.connect(str(warehouse))
+        con.execute(
+            "update raw_harvest.time_entries set hours = hours + 1, updated_at = "
+            "(select max(updated_at) + interval 1 second from raw_harvest.time_entries) "
+            f"where id = {edited}"
+        )
+        if plant:
+            values = {"first_month": first_month, "last_month": last_month}
+            con.execute(planted.format(edited=edited, kept=kept, **values))
+        con.close()
+        narrowed = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
+        assert narrowed.rebuilt_from == ["raw_harvest.time_entries"]
+        assert narrowed.ok or plant, narrowed.failures
+    failed = [f for f in narrowed.failures if f.status == "fail"]
+    assert [f.name for f in failed] == [test_name], narrowed.failures
+    assert failed[0].message.startswith("1 rows break it")
+    if "kpis" in test_name:  # the planted month was kept, not recomputed
+        noted = "select first_month from taktgeber_meta.reached__int_kpis_unpivoted"
+        assert _rows(warehouse, noted)[0][0] > first_month
+
+
+def test_a_kpi_mart_whose_columns_changed_asks_for_a_full_refresh(rebuilt, tmp_path: Path):
+    """The per-customer KPI mart is a contracted incremental model: when its table's
+    columns no longer match the model (an upgrade changed them), the build fails on it
+    and says to build once with --full-refresh, which then passes."""
+    world, built, _, _ = rebuilt
+    warehouse = tmp_path / "drift.duckdb"
+    shutil.copyfile(built, warehouse)
+    shutil.copytree(build_dirs(built)[0], build_dirs(warehouse)[0])
     con = duckdb.connect(str(warehouse))
+    con.execute("alter table rpt_kpi_monthly_customer add column currency_code varchar")
     con.execute(
         "update raw_harvest.time_entries set hours = hours + 1, updated_at = "
         "(select max(updated_at) + interval 1 second from raw_harvest.time_entries) "
-        f"where id = {edited}"
-    )
-    # a row kept by the rebuild (its entry is not reached) under the edited entry's key
-    con.execute(
-        f"insert into int_work_items_billed select * replace ({kept} as harvest_time_entry_id) "
-        f"from int_work_items_billed where harvest_time_entry_id = {edited}"
+        "where id = (select min(id) from raw_harvest.time_entries)"
     )
     con.close()
-    narrowed = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
-    assert narrowed.rebuilt_from == ["raw_harvest.time_entries"]
-    failed = [f for f in narrowed.failures if f.status == "fail"]
-    assert [f.name.startswith("primary_key_int_work_items_billed_work_item_id") for f in failed] == [
-        True
-    ], narrowed.failures
-    assert failed[0].message.startswith("1 rows break it")
+    drifted = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
+    errors = [f for f in drifted.failures if f.status == "error"]
+    assert [f.name for f in errors] == ["rpt_kpi_monthly_customer"], drifted.failures
+    assert errors[0].message.startswith(
+        "its columns changed since the last build (a contracted incremental model keeps its "
+        "table): run `taktgeber build --full-refresh` once."
+    )
+    refreshed = build(world=world.world, as_of=world.as_of, warehouse=warehouse, full_refresh=True)
+    assert refreshed.ok, refreshed.failures
+    columns = [
+        r[0]
+        for r in _rows(warehouse, "select column_name from (describe rpt_kpi_monthly_customer)")
+    ]
+    assert columns == ["month", "hubspot_company_id", "kpi", "value"]
 
 
 def _assert_same_models(warehouse: Path, scratch: Path) -> None:
@@ -418,7 +484,9 @@ def _assert_same_models(warehouse: Path, scratch: Path) -> None:
         # a sum of doubles may differ in its last bit with the order its threads add in
         doubles = [
             f"round({column}, 6) as {column}"
-            for column, kind in _rows(warehouse, f"select column_name, column_type from (describe {name})")
+            for column, kind in _rows(
+                warehouse, f"select column_name, column_type from (describe {name})"
+            )
             if kind == "DOUBLE"
         ]
         replace = f" replace ({', '.join(doubles)})" if doubles else ""

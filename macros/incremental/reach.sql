@@ -25,10 +25,12 @@
     reached entry was or may now be drafted in (`delete_rows_of_reached_customer_months`),
     the work KPIs the months from the earliest date a reached entry had or has
     (`delete_rows_of_reached_months`), the KPI rows in long format those months
-    (`delete_rows_of_reached_kpi_months`). Receivables and DSO read time entries only
+    (`delete_rows_of_reached_kpi_months`) and so the per-customer KPI mart
+    (`delete_rows_of_upstream_months`). Receivables and DSO read time entries only
     through the month spine: they are recomputed when it changed, else kept
     (`delete_rows_if_spine_changed`). Primary-key tests of the per-entry models check
-    the keys the rebuild wrote (`primary_key`'s `narrow_to`, macros/generic_tests.sql). -#}
+    the keys the rebuild wrote, and the tests of the per-month models the months it wrote
+    (`narrow_to`, macros/generic_tests.sql). -#}
 
 {#- Whether `taktgeber_meta.<name>` exists now. Asked of the database: dbt's relation cache
     does not see the tables hooks create with plain SQL. -#}
@@ -142,10 +144,21 @@
 
 
 {#- SQL: whether `company` and `day` (a date column) fall in a customer month this narrowed
-    rebuild reaches, as the pre_hook below noted them (a semi-join on two columns). -#}
+    rebuild reaches, as the pre_hook below noted them (a semi-join on two columns). The
+    second semi-join, on the plain date column against every day from the first reached
+    month to the last, changes no result: DuckDB pushes its bounds into the table scan,
+    which then skips the row groups of other months (2.6 s → 1.1 s at 10m). -#}
 {% macro in_reached_customer_months(company, day) %}
     ({{ company }}, date_trunc('month', {{ day }})) in (
         select reached.hubspot_company_id, reached.month_start
+        from taktgeber_meta.reached__{{ this.identifier }} as reached
+    )
+    and {{ day }} in (
+        select cast(unnest(generate_series(
+            min(reached.month_start),
+            max(reached.month_start) + interval 1 month - interval 1 day,
+            interval 1 day
+        )) as date)
         from taktgeber_meta.reached__{{ this.identifier }} as reached
     )
 {%- endmacro %}
@@ -228,9 +241,7 @@
         strftime(min(first_dates.first_date), '%Y-%m') as first_month,
         '{{ invocation_id }}' as invocation_id
     from first_dates;
-    delete from {{ this }}
-    where month >= {{ reached_first_month() }}
-        or month not in (select month from {{ ref('int_kpi_months_spined') }})
+    {{ delete_rows_of_noted_months('int_kpi_months_spined') }}
     {%- else -%}
     delete from {{ this }}
     {%- endif -%}
@@ -345,10 +356,46 @@
             else (select work.first_month from work)
         end as first_month,
         '{{ invocation_id }}' as invocation_id;
-    delete from {{ this }}
-    where month >= {{ reached_first_month() }}
-        or month not in (select month from {{ ref(spine) }})
+    {{ delete_rows_of_noted_months(spine) }}
     {%- else -%}
     delete from {{ this }}
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- pre_hook of a model whose rows of a month are a function of `upstream`'s rows of that
+    month alone (the per-customer KPI mart, a filter of the KPIs in long format): a
+    narrowed rebuild recomputes the months `upstream` recomputed (from the first month its
+    pre_hook noted; every month when it noted none this invocation) and deletes their rows
+    and those of months no longer in the spine. Any other incremental run deletes every
+    row. -#}
+{% macro delete_rows_of_upstream_months(upstream, spine) %}
+    {%- if this is none or not is_incremental() -%}
+    select 1
+    {%- elif rebuild_reaches_only_time_entries() -%}
+    {%- set noted -%}
+        taktgeber_meta.reached__{{ ref(upstream).identifier }} as noted
+        where noted.invocation_id = '{{ invocation_id }}'
+    {%- endset -%}
+    create or replace table taktgeber_meta.reached__{{ this.identifier }} as
+    select
+        case
+            when exists (select 1 from {{ noted }}) then (select noted.first_month from {{ noted }})
+            else '0000-00'
+        end as first_month,
+        '{{ invocation_id }}' as invocation_id;
+    {{ delete_rows_of_noted_months(spine) }}
+    {%- else -%}
+    delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The delete of a per-month reach pre_hook: the rows of the months from the first one it
+    noted (`reached_first_month()`; none when that is null), and of months no longer in
+    the spine. -#}
+{% macro delete_rows_of_noted_months(spine) %}
+    delete from {{ this }}
+    where month >= {{ reached_first_month() }}
+        or month not in (select month from {{ ref(spine) }})
 {%- endmacro %}

@@ -27,6 +27,9 @@ work_items as (
 rate_checks as (
     -- the rate_mismatch rule, in one place: the contracted rate of every billable time entry
     select * from {{ ref('int_time_entries_rate_checked') }}
+    {%- if narrow %}
+    where harvest_time_entry_id in (select work_items.harvest_time_entry_id from work_items)
+    {%- endif %}
 ),
 
 billings as (
