@@ -150,6 +150,28 @@ def test_a_build_with_nothing_new_does_not_run_dbt_and_any_raw_change_does(rebui
     assert later.ok and not later.up_to_date and not later.rebuilt_from
 
 
+def test_an_edit_the_staging_cannot_see_is_no_new_input(rebuilt, tmp_path: Path):
+    """Time entries are staged again only when their `updated_at` moves, journal lines
+    never once staged: an edit without a new change time changes no model, and the build
+    stays up to date. A row without a change time is staged every time: its edit counts."""
+    world, built, _, _ = rebuilt
+    warehouse = tmp_path / "unseen.duckdb"
+    shutil.copyfile(built, warehouse)
+    shutil.copytree(build_dirs(built)[0], build_dirs(warehouse)[0])
+    assert build(world=world.world, as_of=world.as_of, warehouse=warehouse).ok
+    con = duckdb.connect(str(warehouse))
+    con.execute("update raw_harvest.time_entries set notes = 'edited in place' where rowid = 1")
+    con.execute("update raw_xero.journal_lines set description = 'edited' where rowid = 1")
+    con.close()
+    unseen = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
+    assert unseen.ok and unseen.up_to_date
+    con = duckdb.connect(str(warehouse))
+    con.execute("update raw_harvest.time_entries set updated_at = null where rowid = 2")
+    con.close()
+    seen = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
+    assert seen.ok and seen.rebuilt_from == ["raw_harvest.time_entries"], seen.failures
+
+
 def test_a_rebuild_after_only_time_entries_changed_recomputes_only_those_entries(
     rebuilt, tmp_path: Path
 ):
