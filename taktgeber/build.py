@@ -337,15 +337,20 @@ def build_inputs(warehouse: Path, seeds_dir: Path, args: list[str]) -> dict[str,
             table = f'"{schema}"."{name}"'
             seen, whole = _SEEN_BY_STAGING.get(f"{schema}.{name}", ([], "true"))
             if not set(seen) <= columns:
-                seen, whole = [], "true"
-            count, seen_digest = con.execute(
-                f"select count(*), bit_xor(hash({', '.join(seen)})) from {table}"
-                if seen
-                else f"select count(*), null from {table}"
-            ).fetchone()
-            (whole_digest,) = con.execute(
-                f"select bit_xor(hash(*columns(*{exclude}))) from {table} where {whole}"
-            ).fetchone()
+                seen = []
+            whole_rows = f"bit_xor(hash(*columns(*{exclude})))"
+            if seen:
+                count, seen_digest = con.execute(
+                    f"select count(*), bit_xor(hash({', '.join(seen)})) from {table}"
+                ).fetchone()
+                (whole_digest,) = con.execute(
+                    f"select {whole_rows} from {table} where {whole}"
+                ).fetchone()
+            else:  # one scan: every row whole
+                seen_digest = None
+                count, whole_digest = con.execute(
+                    f"select count(*), {whole_rows} from {table}"
+                ).fetchone()
             shape = hashlib.sha256(repr([r[:2] for r in described]).encode("utf-8")).hexdigest()
             tables[f"{schema}.{name}"] = [
                 int(count),

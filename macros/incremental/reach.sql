@@ -227,21 +227,20 @@
     select 1
     {%- elif rebuild_reaches_only_time_entries() -%}
     {%- set valued = ref(valued) -%}
-    create or replace table taktgeber_meta.reached__{{ this.identifier }} as
-    with first_dates as (
-        select first_date
-        from taktgeber_meta.reached__{{ valued.identifier }}__first_date
-        where invocation_id = '{{ invocation_id }}'
-        union all
-        select least({{ dates | join(', ') }})
-        from {{ valued }}
-        where harvest_time_entry_id in (select harvest_time_entry_id from taktgeber_meta.reached__{{ valued.identifier }})
-    )
-    select
-        strftime(min(first_dates.first_date), '%Y-%m') as first_month,
-        '{{ invocation_id }}' as invocation_id
-    from first_dates;
-    {{ delete_rows_of_noted_months('int_kpi_months_spined') }}
+    {%- set first_month -%}
+        with first_dates as (
+            select first_date
+            from taktgeber_meta.reached__{{ valued.identifier }}__first_date
+            where invocation_id = '{{ invocation_id }}'
+            union all
+            select least({{ dates | join(', ') }})
+            from {{ valued }}
+            where harvest_time_entry_id in (select harvest_time_entry_id from taktgeber_meta.reached__{{ valued.identifier }})
+        )
+        select strftime(min(first_dates.first_date), '%Y-%m') as first_month
+        from first_dates
+    {%- endset -%}
+    {{ note_first_month_and_delete(first_month, 'int_kpi_months_spined') }}
     {%- else -%}
     delete from {{ this }}
     {%- endif -%}
@@ -337,26 +336,26 @@
     {%- if this is none or not is_incremental() -%}
     select 1
     {%- elif rebuild_reaches_only_time_entries() -%}
-    create or replace table taktgeber_meta.reached__{{ this.identifier }} as
-    with work as (
-        select noted.first_month
-        from taktgeber_meta.reached__{{ ref(work).identifier }} as noted
-        where noted.invocation_id = '{{ invocation_id }}'
-    ),
-    receivables as (
-        select noted.is_recomputed
-        from taktgeber_meta.reached__{{ ref(receivables).identifier }} as noted
-        where noted.invocation_id = '{{ invocation_id }}'
-    )
-    select
-        case
-            when not exists (select 1 from work)
-                or coalesce((select receivables.is_recomputed from receivables), true)
-                then '0000-00'
-            else (select work.first_month from work)
-        end as first_month,
-        '{{ invocation_id }}' as invocation_id;
-    {{ delete_rows_of_noted_months(spine) }}
+    {%- set first_month -%}
+        with work as (
+            select noted.first_month
+            from taktgeber_meta.reached__{{ ref(work).identifier }} as noted
+            where noted.invocation_id = '{{ invocation_id }}'
+        ),
+        receivables as (
+            select noted.is_recomputed
+            from taktgeber_meta.reached__{{ ref(receivables).identifier }} as noted
+            where noted.invocation_id = '{{ invocation_id }}'
+        )
+        select
+            case
+                when not exists (select 1 from work)
+                    or coalesce((select receivables.is_recomputed from receivables), true)
+                    then '0000-00'
+                else (select work.first_month from work)
+            end as first_month
+    {%- endset -%}
+    {{ note_first_month_and_delete(first_month, spine) }}
     {%- else -%}
     delete from {{ this }}
     {%- endif -%}
@@ -377,24 +376,28 @@
         taktgeber_meta.reached__{{ ref(upstream).identifier }} as noted
         where noted.invocation_id = '{{ invocation_id }}'
     {%- endset -%}
-    create or replace table taktgeber_meta.reached__{{ this.identifier }} as
-    select
-        case
-            when exists (select 1 from {{ noted }}) then (select noted.first_month from {{ noted }})
-            else '0000-00'
-        end as first_month,
-        '{{ invocation_id }}' as invocation_id;
-    {{ delete_rows_of_noted_months(spine) }}
+    {%- set first_month -%}
+        select
+            case
+                when exists (select 1 from {{ noted }}) then (select noted.first_month from {{ noted }})
+                else '0000-00'
+            end as first_month
+    {%- endset -%}
+    {{ note_first_month_and_delete(first_month, spine) }}
     {%- else -%}
     delete from {{ this }}
     {%- endif -%}
 {%- endmacro %}
 
 
-{#- The delete of a per-month reach pre_hook: the rows of the months from the first one it
-    noted (`reached_first_month()`; none when that is null), and of months no longer in
-    the spine. -#}
-{% macro delete_rows_of_noted_months(spine) %}
+{#- The narrowed part of a per-month reach pre_hook: notes for this invocation the first
+    month it recomputes (`first_month_query`: SQL, one row with a `first_month` column,
+    YYYY-MM; null: none), then deletes the rows of that month and later, and of months no
+    longer in the spine. The model selects `month >= {{ reached_first_month() }}`. -#}
+{% macro note_first_month_and_delete(first_month_query, spine) %}
+    create or replace table taktgeber_meta.reached__{{ this.identifier }} as
+    select noted.first_month, '{{ invocation_id }}' as invocation_id
+    from ({{ first_month_query }}) as noted;
     delete from {{ this }}
     where month >= {{ reached_first_month() }}
         or month not in (select month from {{ ref(spine) }})
