@@ -22,7 +22,8 @@
     Harvest, noted by the staging model). Models whose rows depend on groups of entries
     reach whole groups: corrections the invoices that billed a reached entry before or
     bill one now (`delete_rows_of_reached_invoices`), draft items the customer months a
-    reached entry was or may now be drafted in (`delete_rows_of_reached_customer_months`),
+    reached entry was or may now be drafted in (`delete_rows_of_reached_customer_months`)
+    and so the draft lines (`delete_rows_of_upstream_customer_months`),
     the work KPIs the months from the earliest date a reached entry had or has
     (`delete_rows_of_reached_months`), the KPI rows in long format those months
     (`delete_rows_of_reached_kpi_months`) and so the per-customer KPI mart
@@ -192,8 +193,52 @@
         on drafted.harvest_project_id = budgets.harvest_project_id
     where drafted.is_project_over_budget
         != coalesce(budgets.is_over_budget_without_change_request, false);
+    comment on table taktgeber_meta.reached__{{ this.identifier }} is '{{ invocation_id }}';
     delete from {{ this }}
     where {{ in_reached_customer_months('hubspot_company_id', 'work_date') }}
+    {%- else -%}
+    delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- SQL (a condition on a model's rows): the rows of the customer months `upstream` (the
+    draft items) reached in this dbt invocation, as its pre_hook noted them (the note's
+    table comment names the invocation); every row when it noted none in this
+    invocation. `month_start`: SQL, the first day of the row's month. -#}
+{% macro in_upstream_customer_months(upstream, company, month_start) %}
+    {%- set noted = 'reached__' ~ ref(upstream).identifier -%}
+    {%- if not meta_table_exists(noted) -%}
+    true
+    {%- else -%}
+    (
+        coalesce((
+            select noted.comment
+            from duckdb_tables() as noted
+            where noted.database_name = current_database()
+                and noted.schema_name = 'taktgeber_meta'
+                and noted.table_name = '{{ noted }}'
+        ), '') != '{{ invocation_id }}'
+        or ({{ company }}, {{ month_start }}) in (
+            select reached.hubspot_company_id, reached.month_start
+            from taktgeber_meta.{{ noted }} as reached
+        )
+    )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- pre_hook of a model whose rows of a customer month are a function of the draft items
+    of that customer month alone (the draft lines: a draft's key covers one customer,
+    currency and month): a narrowed rebuild recomputes the customer months the draft items
+    recomputed and deletes their rows (`billing_month`, YYYY-MM). Any other incremental
+    run deletes every row. -#}
+{% macro delete_rows_of_upstream_customer_months(upstream) %}
+    {%- if this is none or not is_incremental() -%}
+    select 1
+    {%- elif rebuild_reaches_only_time_entries() -%}
+    delete from {{ this }}
+    where {{ in_upstream_customer_months(upstream, 'hubspot_company_id', "cast(billing_month || '-01' as date)") }}
     {%- else -%}
     delete from {{ this }}
     {%- endif -%}

@@ -1,12 +1,20 @@
 {#- Draft lines (DESIGN.md §7): one per project × service type × unit rate for time
     (quantity = hours, price = the entries' billable rate), one per expense (at cost), one
     per milestone. Line net = round(quantity × price, 2), half-up. Each line keeps the ids
-    of the source records it bills. -#}
+    of the source records it bills, and its draft's customer and billing month.
+    Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a rebuild after
+    only time entries changed recomputes the lines of the customer months the draft items
+    recomputed (a draft's key covers one customer, currency and month). -#}
+
+{%- set narrow = rebuild_reaches_only_time_entries() %}
 
 with
 
 items as (
     select * from {{ ref('int_draft_items_selected') }}
+    {%- if narrow %}
+    where {{ in_upstream_customer_months('int_draft_items_selected', 'hubspot_company_id', "date_trunc('month', work_date)") }}
+    {%- endif %}
 ),
 
 service_catalogue as (
@@ -43,6 +51,7 @@ aggregated as (
         keyed.draft_key,
         keyed.line_group,
         any_value(keyed.work_item_kind) as kind,
+        any_value(keyed.hubspot_company_id) as hubspot_company_id,
         any_value(keyed.harvest_project_id) as harvest_project_id,
         any_value(keyed.project_name) as project_name,
         any_value(keyed.service_type) as service_type,
@@ -118,7 +127,9 @@ final as (
         numbered.service_type,
         coalesce(numbered.harvest_time_entry_ids, []) as harvest_time_entry_ids,
         coalesce(numbered.harvest_expense_ids, []) as harvest_expense_ids,
-        coalesce(numbered.hubspot_line_item_ids, []) as hubspot_line_item_ids
+        coalesce(numbered.hubspot_line_item_ids, []) as hubspot_line_item_ids,
+        numbered.hubspot_company_id,
+        numbered.billing_month
     from numbered
 )
 
