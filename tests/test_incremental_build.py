@@ -23,6 +23,7 @@ MARTS = {
     "chk_double_billed_work": "finding_keys",
     "int_invoiced_work_corrected": "correction_line_id",
     "int_draft_items_selected": "work_item_kind, source_id",
+    "int_draft_lines_grouped": "draft_line_id",
     "int_work_items_valued": "work_item_id",
     "int_kpi_work_computed": "month, hubspot_company_id",
     "int_receivables_month_ended": "month, hubspot_company_id",
