@@ -150,10 +150,7 @@
     month to the last, changes no result: DuckDB pushes its bounds into the table scan,
     which then skips the row groups of other months (2.6 s → 1.1 s at 10m). -#}
 {% macro in_reached_customer_months(company, day) %}
-    ({{ company }}, date_trunc('month', {{ day }})) in (
-        select reached.hubspot_company_id, reached.month_start
-        from taktgeber_meta.reached__{{ this.identifier }} as reached
-    )
+    {{ in_noted_customer_months('reached__' ~ this.identifier, company, "date_trunc('month', " ~ day ~ ")") }}
     and {{ day }} in (
         select cast(unnest(generate_series(
             min(reached.month_start),
@@ -202,6 +199,16 @@
 {%- endmacro %}
 
 
+{#- SQL: whether (`company`, `month_start`) is one of the customer months noted in
+    `taktgeber_meta.<noted>` (a semi-join on two columns). -#}
+{% macro in_noted_customer_months(noted, company, month_start) %}
+    ({{ company }}, {{ month_start }}) in (
+        select reached.hubspot_company_id, reached.month_start
+        from taktgeber_meta.{{ noted }} as reached
+    )
+{%- endmacro %}
+
+
 {#- SQL (a condition on a model's rows): the rows of the customer months `upstream` (the
     draft items) reached in this dbt invocation, as its pre_hook noted them (the note's
     table comment names the invocation); every row when it noted none in this
@@ -219,10 +226,7 @@
                 and noted.schema_name = 'taktgeber_meta'
                 and noted.table_name = '{{ noted }}'
         ), '') != '{{ invocation_id }}'
-        or ({{ company }}, {{ month_start }}) in (
-            select reached.hubspot_company_id, reached.month_start
-            from taktgeber_meta.{{ noted }} as reached
-        )
+        or {{ in_noted_customer_months(noted, company, month_start) }}
     )
     {%- endif -%}
 {%- endmacro %}
