@@ -415,7 +415,9 @@ def _merge_run_results(previous: dict[str, Any], current_path: Path) -> None:
 def _last_build(target: Path, warehouse: Path) -> dict[str, Any] | None:
     """The last passing build's record, if it is the build this warehouse file holds: the
     record (in the target folder) and the warehouse carry the same build id, so a file
-    replaced or copied in (a fresh raw load, a restored backup) is built in full."""
+    replaced or copied in (a fresh raw load, a restored backup) is built in full. So is a
+    warehouse whose built tables no longer have the columns that build left (altered by
+    hand): a rebuild of only what changed writes into them as they are."""
     path = target / "last_build.json"
     if not path.exists() or not (target / "run_results.json").exists():
         return None
@@ -428,9 +430,21 @@ def _last_build(target: Path, warehouse: Path) -> dict[str, Any] | None:
             held = con.execute("select build_id from taktgeber_meta.last_build").fetchall()
         except duckdb.CatalogException:  # never built by build(): no record of its own
             return None
+        shape = _built_shape(con)
     finally:
         con.close()
-    return last if held == [(last.get("build_id"),)] else None
+    if held != [(last.get("build_id"),)] or shape != last.get("shape"):
+        return None
+    return last
+
+
+def _built_shape(con: duckdb.DuckDBPyConnection) -> str:
+    """A digest of the built tables' and views' columns (schema `main`): name and type."""
+    columns = con.execute(
+        "select table_name, column_index, column_name, data_type from duckdb_columns() "
+        "where database_name = current_database() and schema_name = 'main' order by 1, 2"
+    ).fetchall()
+    return hashlib.sha256(repr(columns).encode("utf-8")).hexdigest()
 
 
 def _remember_build(
@@ -447,6 +461,7 @@ def _remember_build(
             "select ? as build_id, ? as finished_at",
             [build_id if inputs is not None else None, datetime.now(UTC).replace(tzinfo=None)],
         )
+        shape = _built_shape(con)
     finally:
         con.close()
     target.mkdir(parents=True, exist_ok=True)
@@ -455,6 +470,7 @@ def _remember_build(
         "nodes_passed": passed,
         "at": datetime.now(UTC).isoformat(),
         "build_id": build_id,
+        "shape": shape,
     }
     (target / "last_build.json").write_text(json.dumps(record), encoding="utf-8")
 
