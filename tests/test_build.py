@@ -4,6 +4,7 @@ shared small world built end to end."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -198,6 +199,55 @@ def test_small_world_build_matches_its_answer_key(built_small_world):
     assert ledger == len(
         json.loads((built_small_world.world / "taktgeber" / "push_ledger.json").read_text())
     )
+
+
+def test_a_model_that_fails_leaves_the_last_builds_tables(built_small_world, tmp_path: Path):
+    """A model whose query fails (a deal's close date that is no date) fails the build
+    with DuckDB's reason; its table and those of everything it feeds stay as the last
+    build left them (each model replaces its table in one transaction), and the build
+    after the fix passes."""
+    warehouse = tmp_path / "broken.duckdb"
+    shutil.copyfile(built_small_world.warehouse, warehouse)
+    failing = ["int_deals_enriched", "int_kpi_handover_computed"]  # they read close dates
+    kept = [*failing, "fct_exceptions", "fct_invoice_drafts", "rpt_kpi_monthly"]
+
+    def digests() -> dict[str, tuple[int, int]]:
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            return {
+                t: con.execute(f"select count(*), bit_xor(hash(*columns(*))) from {t}").fetchone()
+                for t in kept
+            }
+        finally:
+            con.close()
+
+    before = digests()
+    con = duckdb.connect(str(warehouse))
+    deal, close_date = con.execute(
+        "select id, properties__closedate from raw_hubspot.deals "
+        "where properties__closedate is not null order by id limit 1"
+    ).fetchone()
+    con.execute(
+        "update raw_hubspot.deals set properties__closedate = 'not a date' where id = ?", [deal]
+    )
+    con.close()
+
+    broken = build(built_small_world.world, built_small_world.as_of, warehouse)
+    errors = [(f.name, f.message) for f in broken.failures if f.status == "error"]
+    assert sorted(name for name, _ in errors) == failing, broken.failures
+    assert all("not a date" in message for _, message in errors)
+    skipped = {f.name for f in broken.failures if f.status == "skipped"}
+    assert {"fct_exceptions", "fct_invoice_drafts", "rpt_kpi_monthly"} <= skipped
+    assert digests() == before
+
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        "update raw_hubspot.deals set properties__closedate = ? where id = ?", [close_date, deal]
+    )
+    con.close()
+    fixed = build(built_small_world.world, built_small_world.as_of, warehouse)
+    assert fixed.ok, fixed.failures
+    assert digests() == before
 
 
 def test_freshness_names_stale_sources(tmp_path: Path):

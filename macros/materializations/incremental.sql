@@ -2,8 +2,8 @@
     rebuild of only what changed.
 
     `taktgeber build` names the changed sources (TAKTGEBER_CHANGED_SOURCES) only when the
-    code, seeds and vars are those of the last passing build, so every incremental table
-    already has the columns its query returns. dbt-duckdb's materialization would still
+    code, seeds and vars are those of the last passing build and the built tables have
+    the columns it left, so every incremental table has the columns its query returns. dbt-duckdb's materialization would still
     stage the new rows in a temporary table, read both tables' columns from the catalog
     (to widen types and to apply `on_schema_change`), insert, and drop the temporary
     table: several statements, each with dbt's Python around it. Here that run is one
@@ -35,11 +35,7 @@
 
   {%- set target_relation = this.incorporate(type='table') -%}
 
-  {{ run_hooks(pre_hooks, inside_transaction=False) }}
-  -- `BEGIN` happens here:
-  {{ run_hooks(pre_hooks, inside_transaction=True) }}
-
-  {% call statement('main') -%}
+  {% call build_in_one_statement() -%}
     {%- if strategy == 'append' %}
     insert into {{ target_relation }} by name
     select * from (
@@ -56,11 +52,6 @@
     drop table {{ adapter.quote(staged) }};
     {%- endif %}
   {%- endcall %}
-
-  {{ run_hooks(post_hooks, inside_transaction=True) }}
-  -- `COMMIT` happens here
-  {{ adapter.commit() }}
-  {{ run_hooks(post_hooks, inside_transaction=False) }}
 
   {{ return({'relations': [target_relation]}) }}
 {%- endmaterialization %}

@@ -17,22 +17,11 @@
   {%- set existing_relation = load_cached_relation(this) -%}
   {%- set target_relation = this.incorporate(type='table') -%}
 
-  {{ run_hooks(pre_hooks, inside_transaction=False) }}
-  -- `BEGIN` happens here:
-  {{ run_hooks(pre_hooks, inside_transaction=True) }}
-
-  {%- if existing_relation is not none and not existing_relation.is_table %}
-    {{ adapter.drop_relation(existing_relation) }}
-  {%- endif %}
-
-  {% call statement('main') -%}
+  {%- set other_type = existing_relation if existing_relation is not none
+        and not existing_relation.is_table else none -%}
+  {% call build_in_one_statement(replacing=other_type) -%}
     {{ create_or_replace_table_as(target_relation, compiled_code) }}
   {%- endcall %}
-
-  {{ run_hooks(post_hooks, inside_transaction=True) }}
-  -- `COMMIT` happens here
-  {{ adapter.commit() }}
-  {{ run_hooks(post_hooks, inside_transaction=False) }}
 
   {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}
