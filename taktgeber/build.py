@@ -124,19 +124,18 @@ def build(
     The exception history is never rebuilt from scratch (``full_refresh: false``).
     """
     started = time.monotonic()
-    # dbt's import (~1 s of Python) overlaps the ledger import and the fingerprint, which
-    # run in DuckDB (the GIL released); joined before dbt is used
-    importing = threading.Thread(target=_import_dbt, daemon=True)
-    importing.start()
     as_of = as_of or datetime.now(UTC).date()
     warehouse = (warehouse or warehouse_path()).resolve()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
+    target, seeds = build_dirs(warehouse)
+    seeds_dir = prepare_seeds(world / "seeds" if world else None, seeds)
+    # dbt's import and parse (~1.5 s of Python in a new process) run in a second thread
+    # while this one imports the ledger and fingerprints the inputs in DuckDB (which
+    # releases Python's lock). The parse serves the build and the freshness check.
+    parsing = _Parse(warehouse, seeds_dir, as_of)
 
     ledger_file = world / "taktgeber" / "push_ledger.json" if world else None
     import_push_ledger(warehouse, ledger_file if ledger_file and ledger_file.exists() else None)
-    target, seeds = build_dirs(warehouse)
-    seeds_dir = prepare_seeds(world / "seeds" if world else None, seeds)
-
     args = ["build", *dbt_vars(as_of)]
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
@@ -144,8 +143,7 @@ def build(
         args.append("--full-refresh")
     inputs = build_inputs(warehouse, seeds_dir, args)
     last = _last_build(target, warehouse)
-    importing.join()
-    manifest = None  # the project as parsed for this build, when dbt ran
+    manifest = parsing.manifest()  # None if the project does not parse: dbt then says why
     if last is not None and last["inputs"] == inputs and not full_refresh:
         result = BuildResult(
             ok=True,
@@ -158,8 +156,6 @@ def build(
         selected = None if full_refresh else changed_sources(last, inputs, target)
         previous = _read_json(target / "run_results.json") if selected else None
         run_args = [*args, "--select", *(f"source:{s}+" for s in selected)] if selected else args
-        # parsed once for the build and the freshness check after it (~0.5 s less)
-        manifest = parse_project(warehouse, seeds_dir, as_of)
         failures, warnings, passed = run_dbt(
             run_args, warehouse, seeds_dir, selected or [], manifest=manifest
         )
@@ -530,6 +526,31 @@ def parse_project(warehouse: Path, seeds_dir: Path, as_of: date) -> Any | None:
     return res.result
 
 
+class _Parse:
+    """`parse_project` in a thread of its own, started at once; `manifest()` waits for it.
+    An error in it (dbt not importable) is raised by `manifest()`, in the caller."""
+
+    def __init__(self, warehouse: Path, seeds_dir: Path, as_of: date) -> None:
+        self._result: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(warehouse, seeds_dir, as_of), daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, warehouse: Path, seeds_dir: Path, as_of: date) -> None:
+        try:
+            self._result = parse_project(warehouse, seeds_dir, as_of)
+        except BaseException as error:  # noqa: BLE001 - raised again in the caller
+            self._error = error
+
+    def manifest(self) -> Any | None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
 def check_freshness(
     warehouse: Path, as_of: date | None = None, *, manifest: Any | None = None
 ) -> list[str]:
@@ -670,14 +691,6 @@ def _invoke_dbt(
     if results_only is not None and hasattr(res.result, "write"):
         res.result.write(str(results_only))
     return res
-
-
-def _import_dbt() -> None:
-    """Import dbt's command runner (a failure here shows again where dbt is run)."""
-    try:
-        import dbt.cli.main  # noqa: F401
-    except Exception:  # noqa: BLE001, S110 - reported by the import in _invoke_dbt
-        pass
 
 
 def _tested(node: Any) -> str:
