@@ -9,13 +9,22 @@
 {% endmacro %}
 
 
-{#- The relation's columns as {lowercase name: lowercase type} (empty at parse time). -#}
+{#- The relation's columns as {lowercase name: lowercase type} (empty at parse time): as
+    `taktgeber build` read them when it fingerprinted the raw tables just before running
+    dbt (TAKTGEBER_RAW_COLUMNS, by `schema.table`), else from DuckDB's catalog (one read
+    per model, each with dbt's Python around it). -#}
 {% macro source_column_types(relation) %}
     {%- set types = {} -%}
     {%- if execute -%}
-        {%- for column in adapter.get_columns_in_relation(relation) -%}
-            {%- do types.update({column.name | lower: column.dtype | lower}) -%}
-        {%- endfor -%}
+        {%- set read = fromjson(env_var('TAKTGEBER_RAW_COLUMNS', '{}')) -%}
+        {%- set key = relation.schema ~ '.' ~ relation.identifier -%}
+        {%- if key in read -%}
+            {%- do types.update(read[key]) -%}
+        {%- else -%}
+            {%- for column in adapter.get_columns_in_relation(relation) -%}
+                {%- do types.update({column.name | lower: column.dtype | lower}) -%}
+            {%- endfor -%}
+        {%- endif -%}
     {%- endif -%}
     {{ return(types) }}
 {% endmacro %}

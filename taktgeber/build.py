@@ -141,7 +141,8 @@ def build(
         args += ["--exclude-resource-type", "unit_test"]
     if full_refresh:
         args.append("--full-refresh")
-    inputs = build_inputs(warehouse, seeds_dir, args)
+    raw_columns: dict[str, dict[str, str]] = {}
+    inputs = build_inputs(warehouse, seeds_dir, args, raw_columns)
     last = _last_build(target, warehouse)
     manifest = parsing.manifest()  # None if the project does not parse: dbt then says why
     if last is not None and last["inputs"] == inputs and not full_refresh:
@@ -157,7 +158,12 @@ def build(
         previous = _read_json(target / "run_results.json") if selected else None
         run_args = [*args, "--select", *(f"source:{s}+" for s in selected)] if selected else args
         failures, warnings, passed = run_dbt(
-            run_args, warehouse, seeds_dir, selected or [], manifest=manifest
+            run_args,
+            warehouse,
+            seeds_dir,
+            selected or [],
+            manifest=manifest,
+            raw_columns=raw_columns,
         )
         result = BuildResult(
             ok=not failures,
@@ -312,12 +318,18 @@ _SEEN_BY_STAGING = {
 }
 
 
-def build_inputs(warehouse: Path, seeds_dir: Path, args: list[str]) -> dict[str, Any]:
+def build_inputs(
+    warehouse: Path,
+    seeds_dir: Path,
+    args: list[str],
+    raw_columns: dict[str, dict[str, str]] | None = None,
+) -> dict[str, Any]:
     """Everything a build reads, fingerprinted: the dbt arguments (as_of_date among them),
     the project's code and seeds (file hashes), and every raw table (its columns, row
     count and an order-independent hash of its rows: of all of each row, or of what the
     staging sees of it, `_SEEN_BY_STAGING`). Two builds with equal inputs give equal
-    warehouses, so the second need not run."""
+    warehouses, so the second need not run. ``raw_columns``, if given, gets every raw
+    table's columns and types as read here ({"raw_xero.invoices": {"total": "double"}})."""
     files = hashlib.sha256()
     paths: list[Path] = [PROJECT_DIR / name for name in _PROJECT_INPUTS]
     paths += [PROJECT_DIR / "taktgeber" / "dbt_functions.py", seeds_dir]
@@ -339,6 +351,8 @@ def build_inputs(warehouse: Path, seeds_dir: Path, args: list[str]) -> dict[str,
                 continue
             described = con.execute(f'describe "{schema}"."{name}"').fetchall()
             columns = {r[0] for r in described}
+            if raw_columns is not None:
+                raw_columns[f"{schema}.{name}"] = {r[0].lower(): r[1].lower() for r in described}
             # the push ledger's `loaded_at` is when `build()` (re)imported a row: not data
             exclude = " exclude (loaded_at)" if "loaded_at" in columns else ""
             table = f'"{schema}"."{name}"'
@@ -590,15 +604,21 @@ def run_dbt(
     changed_sources: list[str] | None = None,
     *,
     manifest: Any | None = None,
+    raw_columns: dict[str, dict[str, str]] | None = None,
 ) -> tuple[list[Failure], list[Failure], int]:
     """Run one dbt command in-process against ``warehouse``: (failures, warnings, passed).
     Without ``seeds_dir``, the seeds of the warehouse's last build (else the repo's).
     ``changed_sources``: the only sources changed since the last build; when that is time
     entries alone, the per-entry models recompute only the changed entries
     (macros/incremental/reach.sql), else every record. ``manifest``: the project as
-    parsed for this command (`parse_project`), else dbt parses it."""
+    parsed for this command (`parse_project`), else dbt parses it. ``raw_columns``: the
+    raw tables' columns (`build_inputs`), else the staging models read them from DuckDB's
+    catalog."""
     env = _dbt_env(warehouse.resolve(), seeds_dir)
     env["TAKTGEBER_CHANGED_SOURCES"] = ",".join(changed_sources or [])
+    # the raw tables' columns as the fingerprint read them: the staging models take them
+    # from here instead of one catalog read each (macros/source_columns.sql)
+    env["TAKTGEBER_RAW_COLUMNS"] = json.dumps(raw_columns or {})
     # A build of only what changed has the same code, seeds and vars as the last one, so
     # the same manifest: dbt need not write it again (~1 s at 10m), only the run results.
     results_only = Path(env["DBT_TARGET_PATH"]) / "run_results.json" if changed_sources else None
