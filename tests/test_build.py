@@ -15,9 +15,12 @@ from taktgeber.build import (
     BuildResult,
     Failure,
     build,
+    build_dirs,
+    dbt_vars,
     import_push_ledger,
     prepare_seeds,
     print_report,
+    run_dbt,
 )
 from taktgeber.verify import compare_findings
 
@@ -248,6 +251,34 @@ def test_a_model_that_fails_leaves_the_last_builds_tables(built_small_world, tmp
     fixed = build(built_small_world.world, built_small_world.as_of, warehouse)
     assert fixed.ok, fixed.failures
     assert digests() == before
+
+
+def test_dbt_docs_generate_documents_every_model_and_the_exposures(
+    built_small_world, tmp_path: Path
+):
+    """`dbt docs generate` on a built warehouse: no error, every model in the catalog
+    (with its columns), the exposures of the dashboard and the push job in the manifest,
+    and the site's page written."""
+    warehouse = tmp_path / "docs.duckdb"
+    shutil.copyfile(built_small_world.warehouse, warehouse)
+    failures, _, _ = run_dbt(["docs", "generate", *dbt_vars(built_small_world.as_of)], warehouse)
+    assert failures == []
+    target = build_dirs(warehouse)[0]
+    catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    assert not catalog.get("errors")
+    models = {
+        node["unique_id"]: node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    }
+    assert "model.taktgeber.fct_exceptions" in models
+    assert set(models) <= set(catalog["nodes"])
+    assert all(catalog["nodes"][uid]["columns"] for uid in models)
+    exposures = {e["name"]: e["depends_on"]["nodes"] for e in manifest["exposures"].values()}
+    assert "model.taktgeber.fct_invoice_drafts" in exposures["invoice_push_job"]
+    assert "model.taktgeber.fct_exceptions" in exposures["reconciliation_queue"]
+    assert (target / "index.html").exists()
 
 
 def test_freshness_names_stale_sources(tmp_path: Path):
