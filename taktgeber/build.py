@@ -134,16 +134,19 @@ def build(
     # releases Python's lock). The parse serves the build and the freshness check.
     parsing = _Parse(warehouse, seeds_dir, as_of)
 
-    ledger_file = world / "taktgeber" / "push_ledger.json" if world else None
-    import_push_ledger(warehouse, ledger_file if ledger_file and ledger_file.exists() else None)
-    args = ["build", *dbt_vars(as_of)]
-    if not unit_tests:
-        args += ["--exclude-resource-type", "unit_test"]
-    if full_refresh:
-        args.append("--full-refresh")
-    raw_columns: dict[str, dict[str, str]] = {}
-    inputs = build_inputs(warehouse, seeds_dir, args, raw_columns)
-    last = _last_build(target, warehouse)
+    try:
+        ledger_file = world / "taktgeber" / "push_ledger.json" if world else None
+        import_push_ledger(warehouse, ledger_file if ledger_file and ledger_file.exists() else None)
+        args = ["build", *dbt_vars(as_of)]
+        if not unit_tests:
+            args += ["--exclude-resource-type", "unit_test"]
+        if full_refresh:
+            args.append("--full-refresh")
+        raw_columns: dict[str, dict[str, str]] = {}
+        inputs = build_inputs(warehouse, seeds_dir, args, raw_columns)
+        last = _last_build(target, warehouse)
+    finally:
+        parsing.wait()  # no dbt command may start while it still parses, not even on error
     manifest = parsing.manifest()  # None if the project does not parse: dbt then says why
     if last is not None and last["inputs"] == inputs and not full_refresh:
         result = BuildResult(
@@ -557,6 +560,9 @@ class _Parse:
             self._result = parse_project(warehouse, seeds_dir, as_of)
         except BaseException as error:  # noqa: BLE001 - raised again in the caller
             self._error = error
+
+    def wait(self) -> None:
+        self._thread.join()
 
     def manifest(self) -> Any | None:
         self._thread.join()
