@@ -133,7 +133,9 @@ def test_report_says_what_failed_and_what_is_open(capsys):
     print_report(result)
     out = capsys.readouterr().out
     assert "build FAILED" in out
-    assert "FAILED  test primary_key_stg_xero__invoices_xero_invoice_id fail: 2 rows break it" in out
+    assert (
+        "FAILED  test primary_key_stg_xero__invoices_xero_invoice_id fail: 2 rows break it" in out
+    )
     assert "2 open reconciliation findings" in out
     assert "rate_mismatch" in out and "148.75 EUR at stake" in out
 
@@ -279,6 +281,30 @@ def test_dbt_docs_generate_documents_every_model_and_the_exposures(
     assert "model.taktgeber.fct_invoice_drafts" in exposures["invoice_push_job"]
     assert "model.taktgeber.fct_exceptions" in exposures["reconciliation_queue"]
     assert (target / "index.html").exists()
+
+
+def test_a_world_seed_with_a_missing_column_or_a_bad_value_fails_with_its_name(tmp_path: Path):
+    """A world's seed is read by DuckDB with the project's column types: a missing
+    column fails that seed naming the columns, a value of the wrong type its line."""
+    world_seeds = tmp_path / "seeds"
+    world_seeds.mkdir()
+    warehouse = tmp_path / "w.duckdb"
+    seeds_dir = build_dirs(warehouse)[1]  # in the project, where dbt finds seeds
+    (world_seeds / "fx_rates.csv").write_text("rate_date,currency_code\n2026-01-02,USD\n")
+    seeds = prepare_seeds(world_seeds, seeds_dir)
+    failures, _, _ = run_dbt(["seed", "--select", "fx_rates"], warehouse, seeds)
+    assert [(f.resource_type, f.name, f.status) for f in failures] == [
+        ("seed", "fx_rates", "error")
+    ]
+    assert 'Columns with names: "units_per_eur" do not exist in the CSV File' in failures[0].message
+
+    (world_seeds / "fx_rates.csv").write_text(
+        "rate_date,currency_code,units_per_eur\n2026-01-02,USD,1.08\n2026-01-05,USD,n/a\n"
+    )
+    seeds = prepare_seeds(world_seeds, seeds_dir)
+    failures, _, _ = run_dbt(["seed", "--select", "fx_rates"], warehouse, seeds)
+    assert [f.name for f in failures] == ["fx_rates"]
+    assert "n/a" in failures[0].message and "Line: 3" in failures[0].message
 
 
 def test_freshness_names_stale_sources(tmp_path: Path):
