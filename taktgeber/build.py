@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import shutil
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -129,25 +128,20 @@ def build(
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     target, seeds = build_dirs(warehouse)
     seeds_dir = prepare_seeds(world / "seeds" if world else None, seeds)
-    # dbt's import and parse (~1.5 s of Python in a new process) run in a second thread
-    # while this one imports the ledger and fingerprints the inputs in DuckDB (which
-    # releases Python's lock). The parse serves the build and the freshness check.
-    parsing = _Parse(warehouse, seeds_dir, as_of)
 
-    try:
-        ledger_file = world / "taktgeber" / "push_ledger.json" if world else None
-        import_push_ledger(warehouse, ledger_file if ledger_file and ledger_file.exists() else None)
-        args = ["build", *dbt_vars(as_of)]
-        if not unit_tests:
-            args += ["--exclude-resource-type", "unit_test"]
-        if full_refresh:
-            args.append("--full-refresh")
-        raw_columns: dict[str, dict[str, str]] = {}
-        inputs = build_inputs(warehouse, seeds_dir, args, raw_columns)
-        last = _last_build(target, warehouse)
-    finally:
-        parsing.wait()  # no dbt command may start while it still parses, not even on error
-    manifest = parsing.manifest()  # None if the project does not parse: dbt then says why
+    ledger_file = world / "taktgeber" / "push_ledger.json" if world else None
+    import_push_ledger(warehouse, ledger_file if ledger_file and ledger_file.exists() else None)
+    args = ["build", *dbt_vars(as_of)]
+    if not unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
+    if full_refresh:
+        args.append("--full-refresh")
+    raw_columns: dict[str, dict[str, str]] = {}
+    inputs = build_inputs(warehouse, seeds_dir, args, raw_columns)
+    last = _last_build(target, warehouse)
+    # parsed once for the build and the freshness check; None if the project does not
+    # parse (the build's own parse then says why)
+    manifest = parse_project(warehouse, seeds_dir, as_of)
     if last is not None and last["inputs"] == inputs and not full_refresh:
         result = BuildResult(
             ok=True,
@@ -534,41 +528,13 @@ def parse_project(warehouse: Path, seeds_dir: Path, as_of: date) -> Any | None:
     """`dbt parse` in this process: the project's manifest, for the dbt commands of one
     build to share (each would parse again), or None when the project does not parse
     (the build's own parse then reports why). Writes dbt's partial-parse state, not the
-    manifest file: the build writes that, with the compiled SQL."""
+    manifest file: the dbt commands given this parse write none either (`run_dbt`)."""
     env = _dbt_env(warehouse.resolve(), seeds_dir)
     with _environment(env):
         res = _invoke_dbt(["parse", *dbt_vars(as_of), "--no-write-json"])
     if res.exception is not None or not res.success:
         return None
     return res.result
-
-
-class _Parse:
-    """`parse_project` in a thread of its own, started at once; `manifest()` waits for it.
-    An error in it (dbt not importable) is raised by `manifest()`, in the caller."""
-
-    def __init__(self, warehouse: Path, seeds_dir: Path, as_of: date) -> None:
-        self._result: Any = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._run, args=(warehouse, seeds_dir, as_of), daemon=True
-        )
-        self._thread.start()
-
-    def _run(self, warehouse: Path, seeds_dir: Path, as_of: date) -> None:
-        try:
-            self._result = parse_project(warehouse, seeds_dir, as_of)
-        except BaseException as error:  # noqa: BLE001 - raised again in the caller
-            self._error = error
-
-    def wait(self) -> None:
-        self._thread.join()
-
-    def manifest(self) -> Any | None:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._result
 
 
 def check_freshness(
@@ -580,7 +546,7 @@ def check_freshness(
     (`parse_project`), so dbt does not parse at all."""
     env = _dbt_env(warehouse.resolve(), None)
     with _environment(env):
-        # the build before wrote the manifest; freshness writes only sources.json
+        # freshness writes only sources.json
         res = _invoke_dbt(
             ["source", "freshness", *(dbt_vars(as_of) if as_of else [])],
             Path(env["DBT_TARGET_PATH"]) / "sources.json",
@@ -618,22 +584,16 @@ def run_dbt(
     entries alone, the per-entry models recompute only the changed entries
     (macros/incremental/reach.sql), else every record. ``manifest``: the project as
     parsed for this command (`parse_project`; dbt then writes no `manifest.json`), else
-    dbt parses it. ``raw_columns``: the
-    raw tables' columns (`build_inputs`), else the staging models read them from DuckDB's
-    catalog."""
+    dbt parses it. ``raw_columns``: the raw tables' columns (`build_inputs`), else the
+    staging models read them from DuckDB's catalog."""
     env = _dbt_env(warehouse.resolve(), seeds_dir)
     env["TAKTGEBER_CHANGED_SOURCES"] = ",".join(changed_sources or [])
     # the raw tables' columns as the fingerprint read them: the staging models take them
     # from here instead of one catalog read each (macros/source_columns.sql)
     env["TAKTGEBER_RAW_COLUMNS"] = json.dumps(raw_columns or {})
-    # Given the parsed project (or in a build of only what changed: the same code, seeds
-    # and vars as the last one), dbt need not write its manifest (~0.4 s at the end of a
-    # 1m build in a new process, ~1 s at 10m), only the run results.
-    results_only = (
-        Path(env["DBT_TARGET_PATH"]) / "run_results.json"
-        if changed_sources or manifest is not None
-        else None
-    )
+    # Given the parsed project, dbt need not write its manifest (~0.4 s at the end of a 1m
+    # build in a new process, ~1 s at 10m), only the run results.
+    results_only = None if manifest is None else Path(env["DBT_TARGET_PATH"]) / "run_results.json"
     if results_only is not None:
         # a manifest left by an earlier command may describe other code: not kept beside
         # these results (`dbt parse` or `dbt docs generate` write one)
