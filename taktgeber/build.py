@@ -666,6 +666,7 @@ def _invoke_dbt(
     the project already parsed (with the same vars), else dbt parses it."""
     from dbt.cli.main import dbtRunner
 
+    _drop_unlogged_debug_events()
     extra = ["--no-write-json"] if results_only else []
     try:
         res = dbtRunner(manifest=manifest).invoke(
@@ -687,6 +688,46 @@ def _invoke_dbt(
     if results_only is not None and hasattr(res.result, "write"):
         res.result.write(str(results_only))
     return res
+
+
+def _drop_unlogged_debug_events() -> None:
+    """dbt fires debug events (three per SQL statement, more per node: connections, the
+    cache, files written), and dbt_common turns each into a protobuf message and a
+    formatted log line before Python's logging drops it for its level. With no log at
+    `debug` (the console is off, dbt.log at `info`), that was ~15 % of dbt's Python in a
+    build. dbt_common's hook for a process embedding dbt (`ctx_set_event_manager`) installs
+    the event manager below, which returns early for them; every other event, and every
+    event when a log keeps debug lines (DBT_LOG_LEVEL_FILE=debug), goes through as before."""
+    from dbt_common.events.base_types import EventLevel
+    from dbt_common.events.event_manager import EventManager
+    from dbt_common.events.event_manager_client import ctx_set_event_manager, get_event_manager
+
+    if type(get_event_manager()).__name__ == "_UnloggedDebugDropped":
+        return
+    debug = {EventLevel.DEBUG, EventLevel.TEST}  # the two levels Python logs as DEBUG
+
+    class _UnloggedDebugDropped(EventManager):
+        def fire_event(
+            self,
+            e: Any,
+            level: Any = None,
+            node: Any = None,
+            force_warn_or_error_handling: bool = False,
+        ) -> None:
+            if (
+                (level or e.level_tag()) in debug
+                and not force_warn_or_error_handling
+                and not any(logger.level in debug for logger in self.loggers)
+                # dbt's own callback reads only warnings; another one may want them all
+                and all(
+                    getattr(callback, "__name__", "") == "track_behavior_change_warn"
+                    for callback in self.callbacks
+                )
+            ):
+                return
+            super().fire_event(e, level, node, force_warn_or_error_handling)
+
+    ctx_set_event_manager(_UnloggedDebugDropped())
 
 
 def _tested(node: Any) -> str:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from taktgeber.build import (
     BuildResult,
@@ -332,3 +333,40 @@ def test_freshness_names_stale_sources(tmp_path: Path):
         "raw_harvest._dlt_loads: warn",
         "raw_xero._dlt_loads: error",
     ]
+
+
+def test_dbt_log_keeps_each_nodes_outcome_and_the_sql_only_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """dbt.log has each node's outcome (`info`); dbt's debug events, among them every SQL
+    statement, are dropped unformatted unless DBT_LOG_LEVEL_FILE=debug asks for them."""
+    from taktgeber.build import check_freshness
+
+    warehouse = tmp_path / "logged.duckdb"
+    import_push_ledger(warehouse, None)
+    con = duckdb.connect(str(warehouse))
+    for schema in ("raw_hubspot", "raw_harvest", "raw_xero"):
+        con.execute(f"create schema {schema}")
+        con.execute(
+            f"create table {schema}._dlt_loads as select 'l1' as load_id, 'x' as schema_name, "
+            "0 as status, now() as inserted_at"
+        )
+    con.close()
+    log = build_dirs(warehouse)[0] / "logs" / "dbt.log"
+
+    def logged_by_one_check() -> str:
+        before = log.stat().st_size if log.exists() else 0
+        check_freshness(warehouse)
+        with log.open(encoding="utf-8") as f:
+            f.seek(before)
+            return f.read()
+
+    monkeypatch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
+    at_info = logged_by_one_check()
+    assert "PASS freshness of raw_xero._dlt_loads" in at_info
+    assert "[debug]" not in at_info and "inserted_at" not in at_info
+
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")
+    at_debug = logged_by_one_check()
+    assert "PASS freshness of raw_xero._dlt_loads" in at_debug
+    assert "[debug]" in at_debug and "max(inserted_at)" in at_debug
