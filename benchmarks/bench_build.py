@@ -13,7 +13,8 @@ SQL run directly in DuckDB.
 2. Full build: a copy of the raw file, then `taktgeber.build.build(world, as_of, wh)`;
    repeated `--runs` times (each in a fresh worker process, so its peak RSS is its own).
    In the same worker, after the full build: a rebuild with no change, then a rebuild
-   after touching one day of time entries (hours + 0.01 h on every entry of one day).
+   after touching one day of time entries (hours + 0.01 h on every entry of one day), then
+   one after an invoice was paid (a new payment, the invoice PAID: the Xero side of a day).
 3. Peak memory: `ru_maxrss` of the worker (RUSAGE_SELF) and of its children
    (RUSAGE_CHILDREN); dbt and DuckDB run inside the worker.
 4. The floor: every model's compiled SQL of the full build (`run_results.json`, in the
@@ -53,6 +54,9 @@ from taktgeber.config import REPO_ROOT
 OUT = REPO_ROOT / "bench-out"
 DEFAULT_WORLD = Path("/tmp/w1m")
 FULL_RUN_RESULTS = "run_results.full-build.json"  # kept beside dbt's, for the floor
+# the rebuilds after the first full build, in order: nothing new, a day's time entries
+# edited, then an invoice paid (invoices and payments changed)
+_REBUILDS = ("rebuild_no_change", "rebuild_after_touching_a_day", "rebuild_after_an_invoice_paid")
 
 
 def _machine() -> str:
@@ -217,6 +221,66 @@ def _touch_a_day(warehouse: Path) -> dict[str, Any]:
     return {"day": str(day), "rows_changed": int(n)}
 
 
+def _pay_an_invoice(warehouse: Path) -> dict[str, Any]:
+    """A payment in Xero, as a day's sync brings it: the newest open sales invoice is paid
+    in full (a new row in `payments`; the invoice PAID, nothing due, `updated_date_utc`
+    past the newest one). Invoices and payments change, time entries do not."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        invoice_id, number, total = con.execute(
+            "select invoice_id, invoice_number, total from raw_xero.invoices "
+            "where type = 'ACCREC' and status = 'AUTHORISED' and amount_due > 0 "
+            "order by date_string desc, invoice_id limit 1"
+        ).fetchone()
+        (newest,) = con.execute(
+            "select max(cast(regexp_extract(updated_date_utc, '\\d+') as bigint)) "
+            "from raw_xero.invoices"
+        ).fetchone()
+        stamp = f"/Date({newest + 1000}+0000)/"
+        con.execute(
+            """
+            insert into raw_xero.payments by name
+            select
+                'bench-payment-' || invoices.invoice_id as payment_id,
+                invoices.invoice_id as invoice__invoice_id,
+                invoices.invoice_number as invoice__invoice_number,
+                $stamp as date,
+                invoices.total as amount,
+                invoices.total as bank_amount,
+                invoices.currency_rate,
+                'AUTHORISED' as status,
+                'ACCRECPAYMENT' as payment_type,
+                false as is_reconciled,
+                true as has_account,
+                $stamp as updated_date_utc,
+                invoices.type as invoice__type,
+                invoices.currency_code as invoice__currency_code,
+                invoices.contact__contact_id as invoice__contact__contact_id,
+                invoices.contact__name as invoice__contact__name,
+                bank.account__account_id,
+                bank.account__code,
+                'bench' as _dlt_load_id,
+                'bench-' || invoices.invoice_id as _dlt_id
+            from raw_xero.invoices as invoices
+            cross join (
+                select account__account_id, account__code from raw_xero.payments
+                order by payment_id limit 1
+            ) as bank
+            where invoices.invoice_id = $invoice
+            """,
+            {"stamp": stamp, "invoice": invoice_id},
+        )
+        con.execute(
+            "update raw_xero.invoices set status = 'PAID', amount_paid = total, "
+            "amount_due = 0, fully_paid_on_date = $stamp, updated_date_utc = $stamp "
+            "where invoice_id = $invoice",
+            {"stamp": stamp, "invoice": invoice_id},
+        )
+    finally:
+        con.close()
+    return {"invoice_number": number, "amount": str(total)}
+
+
 def worker(world: Path, raw: Path, work: Path, incremental: bool) -> dict[str, Any]:
     """One full build of a fresh copy of ``raw`` (then the incremental rebuilds)."""
     from taktgeber.build import build, build_dirs, dbt_vars, run_dbt
@@ -254,6 +318,8 @@ def worker(world: Path, raw: Path, work: Path, incremental: bool) -> dict[str, A
         timed("rebuild_no_change")
         out["touch"] = _touch_a_day(work)
         timed("rebuild_after_touching_a_day")
+        out["payment"] = _pay_an_invoice(work)
+        timed("rebuild_after_an_invoice_paid")
     out["rss"] = _rss_mib()
     # The floor reads the project's manifest (node order, seeds), which `build()` does not
     # write (it passes dbt the parsed project): written here, after the timings.
@@ -506,7 +572,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         if i == 0 and not args.skip_incremental:
-            for k in ("rebuild_no_change", "rebuild_after_touching_a_day"):
+            for k in _REBUILDS:
                 print(f"  {k}: {res[k]['seconds']:.1f} s (load {res[k]['load_average']})")
             report["dbt_nodes_last_build_of_run_1"] = [
                 {
@@ -526,10 +592,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     first = runs[0]
     if "rebuild_no_change" in first:
-        report["incremental"] = {
-            k: first[k]["seconds"] for k in ("rebuild_no_change", "rebuild_after_touching_a_day")
-        }
+        report["incremental"] = {k: first[k]["seconds"] for k in _REBUILDS if k in first}
         report["incremental"]["touch"] = first.get("touch")
+        report["incremental"]["payment"] = first.get("payment")
     # The last worker's build (a plain full build) holds the run_results for the floor.
     if not args.skip_floor:
         # Same file name as the built warehouse: dbt's compiled SQL names its catalog.
@@ -575,7 +640,7 @@ def _floor_only(world: Path, report_file: Path, how: str) -> int:
     if "rebuild_no_change" in first:
         report.setdefault(
             "incremental",
-            {k: first[k]["seconds"] for k in ("rebuild_no_change", "rebuild_after_touching_a_day")},
+            {k: first[k]["seconds"] for k in _REBUILDS if k in first},
         )
     report["load_average_end"] = _loadavg()
     report_file.write_text(json.dumps(report, indent=2, default=str))
@@ -594,6 +659,11 @@ def _print(r: dict[str, Any]) -> None:
         print(
             f"rebuild, no change: {inc['rebuild_no_change']:.1f} s; after touching a day: "
             f"{inc['rebuild_after_touching_a_day']:.1f} s"
+            + (
+                f"; after an invoice paid: {inc['rebuild_after_an_invoice_paid']:.1f} s"
+                if "rebuild_after_an_invoice_paid" in inc
+                else ""
+            )
         )
     print(f"peak RSS: {r['peak_rss_mib_max']:.0f} MiB")
     if "floor" in r:
