@@ -54,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
             return code
         from taktgeber.dashboard import serve
 
-        print(f"== dashboard: http://127.0.0.1:{args.dashboard_port}  (sandbox stays up; Ctrl-C ends)")
+        print(
+            f"== dashboard: http://127.0.0.1:{args.dashboard_port}  (sandbox stays up; Ctrl-C ends)"
+        )
         serve(port=args.dashboard_port)
     return code
 

@@ -28,7 +28,9 @@ def _ready_drafts(warehouse: Path) -> dict[str, str]:
 
 def _credit_note_drafts(warehouse: Path) -> set[str]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return {k for (k,) in con.execute("select draft_key from fct_credit_note_drafts").fetchall()}
+        return {
+            k for (k,) in con.execute("select draft_key from fct_credit_note_drafts").fetchall()
+        }
 
 
 def test_push_then_reload_shows_invoices_matched_and_drafts_gone(small_world: Path, tmp_path):
@@ -52,9 +54,7 @@ def test_push_then_reload_shows_invoices_matched_and_drafts_gone(small_world: Pa
         # every ready invoice draft and every credit-note draft created, nothing else
         assert sorted(run.confirmed) == sorted(set(ready) | credit_notes)
         created = [
-            inv
-            for inv in sandbox.records("xero", "Invoices")
-            if inv.get("Reference") in ready
+            inv for inv in sandbox.records("xero", "Invoices") if inv.get("Reference") in ready
         ]
         assert len(created) == len(ready)  # exactly one invoice per ready draft
         assert len(sandbox.records("xero", "Invoices")) >= invoices_before + len(ready)

@@ -39,15 +39,17 @@ def test_draft_key_value_is_sha256_of_sorted_ids():
 def test_allocate_cents_adds_up_exactly_and_follows_the_weights():
     from taktgeber.money import allocate_cents
 
-    parts = allocate_cents(Decimal("65.84"), [Decimal("100.00"), Decimal("100.00"), Decimal("146.50")])
+    parts = allocate_cents(
+        Decimal("65.84"), [Decimal("100.00"), Decimal("100.00"), Decimal("146.50")]
+    )
     assert sum(parts) == Decimal("65.84")
     assert parts == [Decimal("19.00"), Decimal("19.00"), Decimal("27.84")]
     # a cent that can't be split evenly goes to the largest remainder, earlier line on ties
-    assert allocate_cents(Decimal("0.01"), [Decimal("1"), Decimal("1")]) == [
+    assert allocate_cents(Decimal("0.01"), [Decimal(1), Decimal(1)]) == [
         Decimal("0.01"),
         Decimal("0.00"),
     ]
-    assert allocate_cents(Decimal("-0.03"), [Decimal("1"), Decimal("2")]) == [
+    assert allocate_cents(Decimal("-0.03"), [Decimal(1), Decimal(2)]) == [
         Decimal("-0.01"),
         Decimal("-0.02"),
     ]
