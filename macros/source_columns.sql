@@ -30,6 +30,53 @@
 {% endmacro %}
 
 
+{#- The rows of a raw table, or none when its source's load has not created it yet. dlt
+    creates a table with its first record: a child table above all
+    (`credit_notes__allocations` when no credit note was ever allocated), or any table of
+    an account that has no such records (no expenses, no deal associations). `columns`:
+    from `source_columns` (empty: no such table). `read_directly`: the columns the model
+    reads without `column_or_null`, given, with dlt's own, as nulls on the empty relation.
+    A source never loaded at all (its schema holds no raw table) is not read as empty: the
+    model fails naming the table. `taktgeber build` names every absent table, so an empty
+    staging model is never silent. -#}
+{% macro source_rows(relation, columns, read_directly=[]) %}
+    {%- if not execute or columns or not source_schema_loaded(relation) -%}
+    select * from {{ relation }}
+    {%- else -%}
+    -- {{ relation }} has not been loaded yet: no rows
+    select
+        {%- for name in read_directly %}
+        cast(null as varchar) as {{ adapter.quote(name) }},
+        {%- endfor %}
+        cast(null as varchar) as _dlt_id,
+        cast(null as varchar) as _dlt_parent_id,
+        cast(null as bigint) as _dlt_list_idx,
+        cast(null as varchar) as _dlt_load_id
+    where false
+    {%- endif -%}
+{% endmacro %}
+
+
+{#- Whether the relation's schema holds any raw table (dlt's own aside): as `taktgeber
+    build` read them (TAKTGEBER_RAW_COLUMNS), else from DuckDB's catalog. -#}
+{% macro source_schema_loaded(relation) %}
+    {%- set read = fromjson(env_var('TAKTGEBER_RAW_COLUMNS', '{}')) -%}
+    {%- if read -%}
+        {%- set loaded = namespace(any=false) -%}
+        {%- for key in read -%}
+            {%- if key.startswith(relation.schema ~ '.') -%}
+                {%- set loaded.any = true -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {{ return(loaded.any) }}
+    {%- endif -%}
+    {%- set found = run_query(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        ~ "and schema_name = '" ~ relation.schema ~ "' and not starts_with(table_name, '_dlt_')") -%}
+    {{ return(found.columns[0].values()[0] > 0) }}
+{% endmacro %}
+
+
 {% macro column_or_null(columns, name, data_type) %}
     {%- if not execute or name | lower in columns -%}
         cast({{ adapter.quote(name) }} as {{ data_type }})

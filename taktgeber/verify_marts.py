@@ -7,6 +7,7 @@ each function returns one human-readable line per difference, empty when all mat
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -126,3 +127,19 @@ def compare_kpis(con: duckdb.DuckDBPyConnection, answer_key: dict[str, Any]) -> 
         if month in months and actual[(month, kpi)] is not None:
             problems.append(f"{month} {kpi}: got {actual[(month, kpi)]}, not in the answer key")
     return problems
+
+
+def compare_warehouse(warehouse: Path, answer_key: dict[str, Any]) -> list[str]:
+    """Every difference between a built warehouse and a world's answer key: the open
+    findings (`taktgeber.verify.compare_findings`), the drafts and the KPIs."""
+    from taktgeber.verify import compare_findings
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return (
+            compare_findings(con, answer_key)
+            + compare_drafts(con, answer_key)
+            + compare_kpis(con, answer_key)
+        )
+    finally:
+        con.close()

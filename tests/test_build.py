@@ -207,6 +207,71 @@ def test_small_world_build_matches_its_answer_key(built_small_world):
     )
 
 
+def test_raw_tables_no_load_created_read_as_empty_and_are_named(
+    built_small_world, tmp_path: Path, capsys
+):
+    """dlt creates a table with its first record: an account without credit notes,
+    expenses, payments or HubSpot line items has none of those raw tables. The build
+    passes, their staging models are empty, and the build names every absent table."""
+    warehouse = tmp_path / "absent.duckdb"
+    shutil.copyfile(built_small_world.warehouse, warehouse)
+    absent = {
+        "raw_harvest.expenses": "stg_harvest__expenses",
+        "raw_hubspot.deals__associations__line_items__results": (
+            "stg_hubspot__deal_line_item_associations"
+        ),
+        "raw_hubspot.line_items": "stg_hubspot__line_items",
+        "raw_hubspot.products": "stg_hubspot__products",
+        "raw_xero.credit_notes": "stg_xero__credit_notes",
+        "raw_xero.credit_notes__allocations": "stg_xero__credit_note_allocations",
+        "raw_xero.payments": "stg_xero__payments",
+    }
+    con = duckdb.connect(str(warehouse))
+    for table in absent:
+        con.execute(f"drop table {table}")
+    con.close()
+
+    result = build(built_small_world.world, built_small_world.as_of, warehouse)
+    assert result.ok, result.failures
+    assert result.absent_sources == sorted(absent)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert {
+            m: con.execute(f"select count(*) from {m}").fetchone()[0] for m in absent.values()
+        } == {m: 0 for m in absent.values()}
+    finally:
+        con.close()
+    print_report(result)
+    out = capsys.readouterr().out
+    assert "  absent  raw_xero.credit_notes__allocations: not loaded yet" in out
+
+
+def test_a_world_whose_credit_notes_were_never_allocated_matches_its_answer_key(
+    tmp_path: Path,
+):
+    """A world generated with every third record planted with a finding: each of its
+    credit notes lacks a reference and none is allocated, so the load creates no
+    allocations table. The build passes and finds exactly the answer key's findings,
+    drafts and KPIs (a world the other tests do not use)."""
+    from taktgeber.generator import generate
+    from taktgeber.load import load
+    from taktgeber.sandbox import Sandbox
+    from taktgeber.verify_marts import compare_warehouse
+
+    world = tmp_path / "world"
+    generate(scale="small", seed=5, out=world, finding_rate=0.3)
+    key = json.loads((world / "answer_key.json").read_text(encoding="utf-8"))
+    warehouse = tmp_path / "w.duckdb"
+    with Sandbox(world) as sandbox:
+        load(base_url=sandbox.base_url, warehouse=warehouse, pipelines_dir=tmp_path / "dlt")
+
+    result = build(world, date.fromisoformat(key["as_of_date"]), warehouse)
+    assert result.ok, result.failures
+    assert result.absent_sources == ["raw_xero.credit_notes__allocations"]
+    assert result.open_findings["credit_note_without_reference"] > 0
+    assert compare_warehouse(warehouse, key) == []
+
+
 def test_a_model_that_fails_leaves_the_last_builds_tables(built_small_world, tmp_path: Path):
     """A model whose query fails (a deal's close date that is no date) fails the build
     with DuckDB's reason; its table and those of everything it feeds stay as the last

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw_harvest', 'expenses') }}
+    {{ source_rows(source('raw_harvest', 'expenses'), cols, ['id']) }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw_harvest', 'projects') }}
+    {{ source_rows(source('raw_harvest', 'projects'), cols, ['id']) }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw_harvest', 'task_assignments') }}
+    {{ source_rows(source('raw_harvest', 'task_assignments'), cols, ['id']) }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw_harvest', 'tasks') }}
+    {{ source_rows(source('raw_harvest', 'tasks'), cols, ['id']) }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw_hubspot', 'companies') }}
+    {{ source_rows(source('raw_hubspot', 'companies'), cols, ['id']) }}
 
 ),
 

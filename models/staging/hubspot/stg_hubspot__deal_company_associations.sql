@@ -1,8 +1,10 @@
+{%- set cols = source_columns(source('raw_hubspot', 'deals__associations__companies__results')) -%}
+
 with
 
 source as (
 
-    select * from {{ source('raw_hubspot', 'deals__associations__companies__results') }}
+    {{ source_rows(source('raw_hubspot', 'deals__associations__companies__results'), cols, ['id', 'type']) }}
 
 ),
 

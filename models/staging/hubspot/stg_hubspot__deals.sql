@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw_hubspot', 'deals') }}
+    {{ source_rows(source('raw_hubspot', 'deals'), cols, ['id']) }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw_hubspot', 'line_items') }}
+    {{ source_rows(source('raw_hubspot', 'line_items'), cols, ['id']) }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw_hubspot', 'products') }}
+    {{ source_rows(source('raw_hubspot', 'products'), cols, ['id']) }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw_xero', 'accounts') }}
+    {{ source_rows(source('raw_xero', 'accounts'), cols, ['account_id']) }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw_xero', 'contacts') }}
+    {{ source_rows(source('raw_xero', 'contacts'), cols, ['contact_id']) }}
 
 ),
 

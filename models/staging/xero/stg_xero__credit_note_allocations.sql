@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw_xero', 'credit_notes__allocations') }}
+    {{ source_rows(source('raw_xero', 'credit_notes__allocations'), cols) }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw_xero', 'credit_notes') }}
+    {{ source_rows(source('raw_xero', 'credit_notes'), cols, ['credit_note_id']) }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw_xero', 'invoices__line_items') }}
+    {{ source_rows(source('raw_xero', 'invoices__line_items'), cols) }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw_xero', 'invoices') }}
+    {{ source_rows(source('raw_xero', 'invoices'), cols, ['invoice_id']) }}
 
 ),
 

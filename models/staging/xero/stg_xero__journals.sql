@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw_xero', 'journals') }}
+    {{ source_rows(source('raw_xero', 'journals'), cols, ['journal_id']) }}
 
 ),
 

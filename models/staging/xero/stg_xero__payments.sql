@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw_xero', 'payments') }}
+    {{ source_rows(source('raw_xero', 'payments'), cols, ['payment_id']) }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw_xero', 'tax_rates') }}
+    {{ source_rows(source('raw_xero', 'tax_rates'), cols, ['tax_type']) }}
 
 ),
 
