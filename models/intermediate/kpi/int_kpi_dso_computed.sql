@@ -65,7 +65,13 @@ stopped as (
                 * (walked.receivables_eur - (walked.cumulative_sales_eur - walked.walk_sales_eur))
                 / walked.walk_sales_eur,
             walked.walk_month_start
-        ) filter (where walked.receivables_eur < walked.cumulative_sales_eur) as countback_days
+        -- the stop month: AR < Σ sales, compared at 8 decimals like `all_days` above. EUR
+        -- amounts are doubles here, and a running sum over a month without sales can come
+        -- out one unit in the last place above the one before it: compared exactly, a
+        -- month without sales could stop the walk and divide by its zero sales
+        ) filter (
+            where round(walked.cumulative_sales_eur - walked.receivables_eur, 8) > 0
+        ) as countback_days
     from walked
     group by walked.month, walked.hubspot_company_id
 ),
