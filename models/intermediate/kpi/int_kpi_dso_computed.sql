@@ -3,10 +3,10 @@
     dso_countback: going back month by month from the KPI month, while the remaining AR ≥
     the month's gross sales, add its calendar days and subtract its sales; else add
     days × remaining AR / sales and stop. In closed form: the stop month is the latest
-    month m ≤ K where AR < Σ sales of m..K; days = Σ days of the months after it up to K +
-    days(m) × (AR − Σ sales of the months after it) / sales(m). With no stop month (the
-    history runs out, or the AR is used up exactly) the days of every month reached while
-    AR was left count. 0.1 day, half-up.
+    month m ≤ K where AR < Σ sales of m..K (at 8 decimals); days = Σ days of the months
+    after it up to K + days(m) × (AR − Σ sales of the months after it) / sales(m). With no
+    stop month (the history runs out, or the AR is used up exactly) the days of every
+    month reached while AR was left count. 0.1 day, half-up.
     dso_simple: AR ÷ gross sales of the last 90 days (month end − 89 … month end) × 90. -#}
 
 {%- set narrow = rebuild_reaches_only_time_entries() %}
