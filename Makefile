@@ -9,7 +9,7 @@ WORLD ?= worlds/demo
 PORT ?= 8765
 SEED ?= 42
 
-.PHONY: install test demo bench bench-load bench-build bench-build-10m bench-push bench-dashboard lint clean
+.PHONY: install test demo bench bench-load bench-build bench-build-10m bench-push bench-dashboard sweep-worlds lint clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -52,6 +52,12 @@ bench-push: $(STAMP)
 
 bench-dashboard: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_dashboard
+
+# every check planted alone, and worlds with other seeds, rates and as_of dates, each
+# against its answer key (~6 s a world): worlds the test suite does not build
+sweep-worlds: $(STAMP)
+	$(BIN)/python -m benchmarks.sweep_worlds --per-check 0.5 --world 5:0.3 --world 9:1.0 \
+		--world 4:0 --world 22:0.3@2027-01-01 --world 23@2028-02-29
 
 lint: $(STAMP)
 	$(BIN)/ruff check taktgeber pipelines tests
