@@ -13,6 +13,10 @@ findings, drafts and KPIs are compared with its answer key
 - `--per-check 0.5`: one world per check with only that check planted (rate 0.5, every
   other check 0), seeds `--seed-base` + the check's index: a finding of another check is
   a difference.
+- `--narrowed`: also, per world, five edits of eight raw time entries each (hours,
+  approval, deletion, project, the invoice number Harvest stored); after each, the
+  rebuild of only what changed must equal a build from scratch of the same raw data
+  (`taktgeber.verify_marts.compare_rebuilt_models`).
 
 Prints one line per world (build outcome, absent raw tables, open findings, differences
 with the first ten) and exits non-zero when any world failed to build or differs.
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import shutil
 import sys
 import tempfile
@@ -57,6 +62,92 @@ def sweep_one(out: Path, scale: str, seed: int, **planted: Any) -> list[str]:
     return differences
 
 
+EDITS = ("hours", "approval", "deletion", "project", "invoice number")
+
+
+def narrowed_differences(world: Path, warehouse: Path, out: Path) -> list[str]:
+    """For each of `EDITS` on a copy of the built ``warehouse``: the rebuild of only what
+    changed against a build from scratch of the same raw data."""
+    from taktgeber.build import build, build_dirs
+    from taktgeber.verify_marts import compare_rebuilt_models
+
+    as_of = date.fromisoformat(
+        json.loads((world / "answer_key.json").read_text(encoding="utf-8"))["as_of_date"]
+    )
+    differences = []
+    for edit in EDITS:
+        edited = out / f"edited-{edit.replace(' ', '-')}.duckdb"
+        shutil.copyfile(warehouse, edited)
+        shutil.copytree(build_dirs(warehouse)[0], build_dirs(edited)[0], dirs_exist_ok=True)
+        if not build(world, as_of, edited).ok:  # its own last build, for the narrowed one
+            return [f"{edit}: the copy did not build"]
+        _edit_time_entries(edited, edit, random.Random(f"{world}:{edit}"))
+        narrowed = build(world, as_of, edited)
+        scratch = edited.with_name(edited.stem + "-scratch.duckdb")
+        shutil.copyfile(edited, scratch)
+        full = build(world, as_of, scratch, full_refresh=True)
+        if not (narrowed.ok and full.ok):
+            differences.append(f"{edit}: a build failed")
+            continue
+        if not narrowed.rebuilt_from:
+            differences.append(f"{edit}: the rebuild was not narrowed")
+        differences += [f"{edit}: {d}" for d in compare_rebuilt_models(edited, scratch)]
+    return differences
+
+
+def _edit_time_entries(warehouse: Path, edit: str, rnd: random.Random) -> None:
+    """One kind of edit to eight raw time entries, as a day's load would bring it."""
+    import duckdb
+
+    bump = "updated_at = (select max(updated_at) + interval 1 second from raw_harvest.time_entries)"
+    con = duckdb.connect(str(warehouse))
+    try:
+        ids = [
+            r[0]
+            for r in con.execute("select id from raw_harvest.time_entries order by id").fetchall()
+        ]
+        picked = rnd.sample(ids, min(8, len(ids)))
+        listed = ",".join(str(i) for i in picked)
+        if edit == "hours":
+            con.execute(
+                f"update raw_harvest.time_entries set hours = hours + 0.25, {bump} where id in ({listed})"
+            )
+        elif edit == "approval":
+            con.execute(
+                "update raw_harvest.time_entries set is_closed = not coalesce(is_closed, false), "
+                f"{bump} where id in ({listed})"
+            )
+        elif edit == "deletion":
+            con.execute(f"delete from raw_harvest.time_entries where id in ({listed})")
+        elif edit == "project":
+            projects = [
+                r[0]
+                for r in con.execute(
+                    "select distinct project__id from raw_harvest.time_entries order by 1"
+                ).fetchall()
+            ]
+            for entry in picked:
+                con.execute(
+                    f"update raw_harvest.time_entries set project__id = {rnd.choice(projects)}, {bump} where id = {entry}"
+                )
+        else:
+            numbers = [
+                r[0]
+                for r in con.execute(
+                    "select distinct invoice__number from raw_harvest.time_entries "
+                    "where invoice__number is not null order by 1"
+                ).fetchall()
+            ]
+            for entry in picked:
+                number = rnd.choice(numbers) if numbers and rnd.random() < 0.7 else None
+                con.execute(
+                    f"update raw_harvest.time_entries set invoice__number = ?, {bump} where id = ?",
+                    [number, entry],
+                )
+    finally:
+        con.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     from taktgeber.generator.params import CHECKS
 
@@ -66,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--world", action="append", default=[], help="SEED[:RATE][@AS_OF]")
     parser.add_argument("--per-check", type=float, help="one world per check at this rate")
     parser.add_argument("--seed-base", type=int, default=100)
+    parser.add_argument(
+        "--narrowed", action="store_true", help="also compare narrowed rebuilds after edits"
+    )
     args = parser.parse_args(argv)
 
     runs: list[tuple[str, int, dict[str, Any]]] = []
@@ -93,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
         out.mkdir(parents=True)
         print(f"{label} (seed {seed}, {args.scale}):", flush=True)
         differences = sweep_one(out, args.scale, seed, **planted)
+        if args.narrowed and not differences:
+            differences = narrowed_differences(out / "world", out / "warehouse.duckdb", out)
+            if not differences:
+                print(f"  narrowed rebuilds equal builds from scratch ({', '.join(EDITS)})")
         print(f"  {'same as its answer key' if not differences else 'DIFFERS'}", flush=True)
         for line in differences[:10]:
             print(f"    {line}")
