@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from taktgeber.config import REPO_ROOT, warehouse_path
+from taktgeber.config import REPO_ROOT, ConfigError, warehouse_path
 from taktgeber.money import to_decimal
 from taktgeber.push.ledger import PUSH_LEDGER_TABLES_DDL
 
@@ -544,8 +544,22 @@ def prepare_seeds(world_seeds: Path | None, destination: Path) -> Path:
 def dbt_vars(as_of: date) -> list[str]:
     """The ``--vars`` of every dbt command of one build. They must be the same for all of
     them: dbt parses the whole project again (~10 s) when its vars differ from its last
-    command's, instead of re-reading only the files that changed."""
-    return ["--vars", json.dumps({"as_of_date": as_of.isoformat()})]
+    command's, instead of re-reading only the files that changed. The seller's country
+    (var `seller_country`, DE in dbt_project.yml) from TAKTGEBER_SELLER_COUNTRY when set:
+    it decides which customers are domestic (tax category S) and which are EU customers
+    (reverse charge). Being among the build's arguments, a change rebuilds everything."""
+    values = {"as_of_date": as_of.isoformat()}
+    seller = os.environ.get("TAKTGEBER_SELLER_COUNTRY", "").strip().upper()
+    if seller:
+        import pycountry
+
+        if len(seller) != 2 or pycountry.countries.get(alpha_2=seller) is None:
+            raise ConfigError(
+                f"TAKTGEBER_SELLER_COUNTRY={seller!r} is not a two-letter ISO 3166 country "
+                "code: set it to the seller's country, e.g. DE or AT, or unset it for DE"
+            )
+        values["seller_country"] = seller
+    return ["--vars", json.dumps(values)]
 
 
 def parse_project(warehouse: Path, seeds_dir: Path, as_of: date) -> Any | None:

@@ -1,4 +1,5 @@
-"""Where things live: the warehouse file, the sandbox's default address, the repo root."""
+"""Where things live (the warehouse file, the sandbox's default address, the repo root),
+and the error for a setting taktgeber cannot use."""
 
 from __future__ import annotations
 
@@ -8,6 +9,11 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "taktgeber.duckdb"
 DEFAULT_SANDBOX_PORT = 8765
+
+
+class ConfigError(ValueError):
+    """A setting (an environment variable, an option) with a value taktgeber cannot use;
+    the message names it and what to set instead. The CLI prints it without a traceback."""
 
 
 def warehouse_path() -> Path:

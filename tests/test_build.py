@@ -307,6 +307,50 @@ def test_worlds_the_other_tests_do_not_use_match_their_answer_keys(
     assert compare_warehouse(warehouse, key) == []
 
 
+def test_the_sellers_country_comes_from_the_environment(
+    built_small_world, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    """TAKTGEBER_SELLER_COUNTRY sets the seller's country (default DE): with AT, German
+    customers are EU customers and Austrian ones domestic. A value that is no country
+    code stops the build before it starts, naming the variable."""
+    from taktgeber.cli import main
+
+    warehouse = tmp_path / "at.duckdb"
+    shutil.copyfile(built_small_world.warehouse, warehouse)
+    located = (
+        "select country_code, customer_location, count(*) from int_customers_tax_classified "
+        "where country_code in ('DE', 'AT') group by all order by all"
+    )
+
+    def locations() -> list[tuple]:
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            return con.execute(located).fetchall()
+        finally:
+            con.close()
+
+    assert {country for country, _, _ in locations()} == {"AT", "DE"}
+    german = {n for country, _, n in locations() if country == "DE"}
+    assert [(c, loc) for c, loc, _ in locations()] == [
+        (c, "domestic" if c == "DE" else "eu") for c, _, _ in locations()
+    ]
+    monkeypatch.setenv("TAKTGEBER_SELLER_COUNTRY", "at")
+    result = build(built_small_world.world, built_small_world.as_of, warehouse)
+    assert result.ok, result.failures
+    assert not result.up_to_date and result.rebuilt_from == []
+    assert [(c, loc) for c, loc, _ in locations()] == [
+        (c, "domestic" if c == "AT" else "eu") for c, _, _ in locations()
+    ]
+    assert {n for country, _, n in locations() if country == "DE"} == german
+
+    monkeypatch.setenv("TAKTGEBER_SELLER_COUNTRY", "Germany")
+    monkeypatch.setenv("TAKTGEBER_WAREHOUSE", str(warehouse))
+    assert main(["build", "--world", str(built_small_world.world)]) == 2
+    assert (
+        "TAKTGEBER_SELLER_COUNTRY='GERMANY' is not a two-letter ISO 3166" in capsys.readouterr().err
+    )
+
+
 def test_a_model_that_fails_leaves_the_last_builds_tables(built_small_world, tmp_path: Path):
     """A model whose query fails (a deal's close date that is no date) fails the build
     with DuckDB's reason; its table and those of everything it feeds stay as the last
