@@ -405,13 +405,19 @@ def changed_sources(
     )
     if not changed:
         return None
-    declared = {
-        f"{source.schema}.{source.identifier}": f"{source.source_name}.{source.name}"
-        for source in manifest.sources.values()
-    }
+    declared = _declared_sources(manifest)
     if any(table not in declared for table in changed):
         return None
     return [declared[table] for table in changed]
+
+
+def _declared_sources(manifest: Any) -> dict[str, str]:
+    """The raw tables ``manifest`` declares as sources: `schema.table` → the source's
+    dbt name (`raw_harvest.time_entries`)."""
+    return {
+        f"{source.schema}.{source.identifier}": f"{source.source_name}.{source.name}"
+        for source in manifest.sources.values()
+    }
 
 
 def absent_sources(manifest: Any | None, raw_columns: dict[str, dict[str, str]]) -> list[str]:
@@ -424,12 +430,13 @@ def absent_sources(manifest: Any | None, raw_columns: dict[str, dict[str, str]])
     if manifest is None:
         return []
     loaded = {table.split(".", 1)[0] for table in raw_columns}
-    declared = {
-        f"{source.schema}.{source.identifier}"
-        for source in manifest.sources.values()
-        if source.schema in loaded and not source.identifier.startswith("_dlt_")
-    }
-    return sorted(declared - set(raw_columns))
+    return sorted(
+        table
+        for table in _declared_sources(manifest)
+        if table not in raw_columns
+        and table.split(".", 1)[0] in loaded
+        and not table.split(".", 1)[1].startswith("_dlt_")
+    )
 
 
 def _read_json(path: Path) -> Any:

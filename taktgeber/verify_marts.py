@@ -181,28 +181,31 @@ def compare_rebuilt_models(warehouse: Path, other: Path) -> list[str]:
     build from scratch); empty when all are equal. The staging invocation id differs by
     design; doubles are compared to 6 decimals (a sum of doubles may differ in its last
     bit with the order its threads add in)."""
-
-    def rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
-        con = duckdb.connect(str(path), read_only=True)
-        try:
-            return con.execute(sql).fetchall()
-        finally:
-            con.close()
-
-    differing = []
-    for name, order_by in REBUILT_MODELS.items():
-        exclude = " exclude (staged_in_invocation)" if name == "stg_harvest__time_entries" else ""
-        doubles = [
-            f"round({column}, 6) as {column}"
-            for column, kind in rows(
-                warehouse, f"select column_name, column_type from (describe {name})"
+    con = duckdb.connect(str(warehouse), read_only=True)
+    con_other = duckdb.connect(str(other), read_only=True)
+    try:
+        differing = []
+        for name, order_by in REBUILT_MODELS.items():
+            exclude = (
+                " exclude (staged_in_invocation)" if name == "stg_harvest__time_entries" else ""
             )
-            if kind == "DOUBLE"
-        ]
-        replace = f" replace ({', '.join(doubles)})" if doubles else ""
-        sql = f"select *{exclude}{replace} from {name} order by {order_by}"
-        if rows(warehouse, sql) != rows(other, sql):
-            differing.append(f"{name}: rows differ")
-    if rows(warehouse, OPEN_FINDINGS_SQL) != rows(other, OPEN_FINDINGS_SQL):
-        differing.append("fct_exceptions: open findings differ")
-    return differing
+            doubles = [
+                f"round({column}, 6) as {column}"
+                for column, kind in con.execute(
+                    f"select column_name, column_type from (describe {name})"
+                ).fetchall()
+                if kind == "DOUBLE"
+            ]
+            replace = f" replace ({', '.join(doubles)})" if doubles else ""
+            sql = f"select *{exclude}{replace} from {name} order by {order_by}"
+            if con.execute(sql).fetchall() != con_other.execute(sql).fetchall():
+                differing.append(f"{name}: rows differ")
+        if (
+            con.execute(OPEN_FINDINGS_SQL).fetchall()
+            != con_other.execute(OPEN_FINDINGS_SQL).fetchall()
+        ):
+            differing.append("fct_exceptions: open findings differ")
+        return differing
+    finally:
+        con.close()
+        con_other.close()
