@@ -50,6 +50,7 @@ import duckdb
 
 from benchmarks.sandbox_port import free_port, wait_for_port
 from taktgeber.config import REPO_ROOT
+from taktgeber.verify_marts import pay_open_invoices
 
 OUT = REPO_ROOT / "bench-out"
 DEFAULT_WORLD = Path("/tmp/w1m")
@@ -221,66 +222,6 @@ def _touch_a_day(warehouse: Path) -> dict[str, Any]:
     return {"day": str(day), "rows_changed": int(n)}
 
 
-def _pay_an_invoice(warehouse: Path) -> dict[str, Any]:
-    """A payment in Xero, as a day's sync brings it: the newest open sales invoice is paid
-    in full (a new row in `payments`; the invoice PAID, nothing due, `updated_date_utc`
-    past the newest one). Invoices and payments change, time entries do not."""
-    con = duckdb.connect(str(warehouse))
-    try:
-        invoice_id, number, total = con.execute(
-            "select invoice_id, invoice_number, total from raw_xero.invoices "
-            "where type = 'ACCREC' and status = 'AUTHORISED' and amount_due > 0 "
-            "order by date_string desc, invoice_id limit 1"
-        ).fetchone()
-        (newest,) = con.execute(
-            "select max(cast(regexp_extract(updated_date_utc, '\\d+') as bigint)) "
-            "from raw_xero.invoices"
-        ).fetchone()
-        stamp = f"/Date({newest + 1000}+0000)/"
-        con.execute(
-            """
-            insert into raw_xero.payments by name
-            select
-                'bench-payment-' || invoices.invoice_id as payment_id,
-                invoices.invoice_id as invoice__invoice_id,
-                invoices.invoice_number as invoice__invoice_number,
-                $stamp as date,
-                invoices.total as amount,
-                invoices.total as bank_amount,
-                invoices.currency_rate,
-                'AUTHORISED' as status,
-                'ACCRECPAYMENT' as payment_type,
-                false as is_reconciled,
-                true as has_account,
-                $stamp as updated_date_utc,
-                invoices.type as invoice__type,
-                invoices.currency_code as invoice__currency_code,
-                invoices.contact__contact_id as invoice__contact__contact_id,
-                invoices.contact__name as invoice__contact__name,
-                bank.account__account_id,
-                bank.account__code,
-                'bench' as _dlt_load_id,
-                'bench-' || invoices.invoice_id as _dlt_id
-            from raw_xero.invoices as invoices
-            cross join (
-                select account__account_id, account__code from raw_xero.payments
-                order by payment_id limit 1
-            ) as bank
-            where invoices.invoice_id = $invoice
-            """,
-            {"stamp": stamp, "invoice": invoice_id},
-        )
-        con.execute(
-            "update raw_xero.invoices set status = 'PAID', amount_paid = total, "
-            "amount_due = 0, fully_paid_on_date = $stamp, updated_date_utc = $stamp "
-            "where invoice_id = $invoice",
-            {"stamp": stamp, "invoice": invoice_id},
-        )
-    finally:
-        con.close()
-    return {"invoice_number": number, "amount": str(total)}
-
-
 def worker(world: Path, raw: Path, work: Path, incremental: bool) -> dict[str, Any]:
     """One full build of a fresh copy of ``raw`` (then the incremental rebuilds)."""
     from taktgeber.build import build, build_dirs, dbt_vars, run_dbt
@@ -318,7 +259,7 @@ def worker(world: Path, raw: Path, work: Path, incremental: bool) -> dict[str, A
         timed("rebuild_no_change")
         out["touch"] = _touch_a_day(work)
         timed("rebuild_after_touching_a_day")
-        out["payment"] = _pay_an_invoice(work)
+        (out["payment"],) = pay_open_invoices(work, dated_by=as_of)
         timed("rebuild_after_an_invoice_paid")
     out["rss"] = _rss_mib()
     # The floor reads the project's manifest (node order, seeds), which `build()` does not

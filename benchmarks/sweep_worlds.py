@@ -13,10 +13,11 @@ findings, drafts and KPIs are compared with its answer key
 - `--per-check 0.5`: one world per check with only that check planted (rate 0.5, every
   other check 0), seeds `--seed-base` + the check's index: a finding of another check is
   a difference.
-- `--narrowed`: also, per world, five edits of eight raw time entries each (hours,
-  approval, deletion, project, the invoice number Harvest stored); after each, the
-  rebuild of only what changed must equal a build from scratch of the same raw data
-  (`taktgeber.verify_marts.compare_rebuilt_models`).
+- `--narrowed`: also, per world, seven edits: five of eight raw time entries each (hours,
+  approval, deletion, project, the invoice number Harvest stored), three invoices paid
+  in Xero with eight entries' hours edited the same day, and a voided invoice that bills
+  time entries; after each, the rebuild of only what changed must equal a build from
+  scratch of the same raw data (`taktgeber.verify_marts.compare_rebuilt_models`).
 
 Prints one line per world (build outcome, absent raw tables, open findings, differences
 with the first ten) and exits non-zero when any world failed to build or differs.
@@ -62,7 +63,7 @@ def sweep_one(out: Path, scale: str, seed: int, **planted: Any) -> list[str]:
     return differences
 
 
-EDITS = ("hours", "approval", "deletion", "project", "invoice number")
+EDITS = ("hours", "approval", "deletion", "project", "invoice number", "payment", "void")
 
 
 def narrowed_differences(world: Path, warehouse: Path, out: Path) -> list[str]:
@@ -81,7 +82,7 @@ def narrowed_differences(world: Path, warehouse: Path, out: Path) -> list[str]:
         shutil.copytree(build_dirs(warehouse)[0], build_dirs(edited)[0], dirs_exist_ok=True)
         if not build(world, as_of, edited).ok:  # its own last build, for the narrowed one
             return [f"{edit}: the copy did not build"]
-        _edit_time_entries(edited, edit, random.Random(f"{world}:{edit}"))
+        _edit(edited, edit, random.Random(f"{world}:{edit}"), as_of)
         narrowed = build(world, as_of, edited)
         scratch = edited.with_name(edited.stem + "-scratch.duckdb")
         shutil.copyfile(edited, scratch)
@@ -93,6 +94,19 @@ def narrowed_differences(world: Path, warehouse: Path, out: Path) -> list[str]:
             differences.append(f"{edit}: the rebuild was not narrowed")
         differences += [f"{edit}: {d}" for d in compare_rebuilt_models(edited, scratch)]
     return differences
+
+
+def _edit(warehouse: Path, edit: str, rnd: random.Random, as_of: date) -> None:
+    """One of `EDITS` to the raw tables, as a day's load would bring it."""
+    from taktgeber.verify_marts import pay_open_invoices, void_a_billing_invoice
+
+    if edit == "payment":
+        pay_open_invoices(warehouse, count=3, dated_by=as_of)
+        _edit_time_entries(warehouse, "hours", rnd)
+    elif edit == "void":
+        void_a_billing_invoice(warehouse)
+    else:
+        _edit_time_entries(warehouse, edit, rnd)
 
 
 def _edit_time_entries(warehouse: Path, edit: str, rnd: random.Random) -> None:

@@ -35,7 +35,7 @@ where {{ column_name }} < 0
 {#- A primary key: the values that are null or held by more than one row. One query (and
     one dbt node) instead of `unique` plus `not_null`.
     `narrow_to` (a model incremental by reach, macros/incremental/reach.sql): on a
-    rebuild narrowed to a day's time entries, only the keys of the rows this build wrote
+    narrowed rebuild (a day's time entries, or Xero changes they pass), only the keys of the rows this build wrote
     are checked — `restaged` (the staged entries: staged_in_invocation), `reached` (a
     reach model: its rows of the entries its pre_hook noted) or `reached_months` (a
     per-month reach model: its rows of the months from the first one its pre_hook noted).
@@ -77,12 +77,12 @@ having count(*) > 1 or {{ column_name }} is null
 {% endtest %}
 
 
-{#- SQL condition: the rows of `model` this dbt invocation wrote, on a rebuild narrowed to
-    time entries (TAKTGEBER_CHANGED_SOURCES); none on any other build, or when the model's
-    reach was not noted by this invocation (then every row is checked). -#}
+{#- SQL condition: the rows of `model` this dbt invocation wrote, on a rebuild that may be
+    narrowed (TAKTGEBER_CHANGED_SOURCES: time entries, Xero changes the per-entry models
+    may pass); none on any other build, or when the model's reach was not noted by this
+    invocation (then every row is checked). -#}
 {% macro rows_written_by_narrowed_rebuild(model, narrow_to) %}
-    {%- if narrow_to is none or not execute
-        or env_var('TAKTGEBER_CHANGED_SOURCES', '') != 'raw_harvest.time_entries' -%}
+    {%- if narrow_to is none or not execute or not changes_reach_may_pass() -%}
         {{ return(none) }}
     {%- elif narrow_to == 'restaged' -%}
         {{ return("staged_in_invocation = '" ~ invocation_id ~ "'") }}
@@ -91,8 +91,13 @@ having count(*) > 1 or {{ column_name }} is null
         {%- if not meta_table_exists('reached__' ~ model.identifier) -%}
             {{ return(none) }}
         {%- endif -%}
+        {#- noted by this invocation: the entries' note says so in its comment (it may
+            hold none), the months' note in its one row -#}
         {%- set now = run_query(
-            "select count(*) from " ~ reached ~ " where invocation_id = '" ~ invocation_id ~ "'") -%}
+            "select (select count(*) from " ~ reached ~ " where invocation_id = '" ~ invocation_id ~ "')"
+            ~ " + (select count(*) from duckdb_tables() where database_name = current_database()"
+            ~ " and schema_name = 'taktgeber_meta' and table_name = 'reached__" ~ model.identifier ~ "'"
+            ~ " and comment = '" ~ invocation_id ~ "')") -%}
         {%- if now.columns[0].values()[0] == 0 -%}
             {{ return(none) }}
         {%- endif -%}

@@ -6,6 +6,7 @@ each function returns one human-readable line per difference, empty when all mat
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -209,3 +210,91 @@ def compare_rebuilt_models(warehouse: Path, other: Path) -> list[str]:
     finally:
         con.close()
         con_other.close()
+
+
+def pay_open_invoices(
+    warehouse: Path, count: int = 1, dated_by: date | None = None
+) -> list[dict[str, str]]:
+    """Xero payments, as a day's sync brings them, into ``warehouse``'s raw tables: the
+    ``count`` newest open sales invoices are paid in full on their own date (a new row each
+    in `payments`; the invoice PAID, nothing due, `updated_date_utc` past the newest one). Used by the
+    benchmark, the world sweep and the incremental tests; returns each invoice's number
+    and amount."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        invoices = con.execute(
+            "select invoice_id, invoice_number, total from raw_xero.invoices "
+            "where type = 'ACCREC' and status = 'AUTHORISED' and amount_due > 0 "
+            "and cast(date_string as date) <= ? order by date_string desc, invoice_id limit ?",
+            [dated_by or date.max, count],
+        ).fetchall()
+        (newest,) = con.execute(
+            "select max(cast(regexp_extract(updated_date_utc, '\\d+') as bigint)) "
+            "from raw_xero.invoices"
+        ).fetchone()
+        stamp = f"/Date({newest + 1000}+0000)/"
+        for invoice_id, _, _ in invoices:
+            con.execute(
+                """
+                insert into raw_xero.payments by name
+                select
+                    'paid-' || invoices.invoice_id as payment_id,
+                    invoices.invoice_id as invoice__invoice_id,
+                    invoices.invoice_number as invoice__invoice_number,
+                    invoices.date,
+                    invoices.total as amount,
+                    invoices.total as bank_amount,
+                    invoices.currency_rate,
+                    'AUTHORISED' as status,
+                    'ACCRECPAYMENT' as payment_type,
+                    false as is_reconciled,
+                    true as has_account,
+                    $stamp as updated_date_utc,
+                    invoices.type as invoice__type,
+                    invoices.currency_code as invoice__currency_code,
+                    invoices.contact__contact_id as invoice__contact__contact_id,
+                    invoices.contact__name as invoice__contact__name,
+                    bank.account__account_id,
+                    bank.account__code,
+                    'paid' as _dlt_load_id,
+                    'paid-' || invoices.invoice_id as _dlt_id
+                from raw_xero.invoices as invoices
+                cross join (
+                    select account__account_id, account__code from raw_xero.payments
+                    order by payment_id limit 1
+                ) as bank
+                where invoices.invoice_id = $invoice
+                """,
+                {"stamp": stamp, "invoice": invoice_id},
+            )
+            con.execute(
+                "update raw_xero.invoices set status = 'PAID', amount_paid = total, "
+                "amount_due = 0, fully_paid_on_date = date, updated_date_utc = $stamp "
+                "where invoice_id = $invoice",
+                {"stamp": stamp, "invoice": invoice_id},
+            )
+    finally:
+        con.close()
+    return [{"invoice_number": number, "amount": str(total)} for _, number, total in invoices]
+
+
+def void_a_billing_invoice(warehouse: Path) -> str:
+    """An authorised sales invoice that bills time entries by the number Harvest stored is
+    voided in Xero (its work is unbilled again), as a day's sync brings it; returns its
+    number."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        (number,) = con.execute(
+            "select min(invoices.invoice_number) from raw_xero.invoices as invoices "
+            "where invoices.type = 'ACCREC' and invoices.status = 'AUTHORISED' "
+            "and invoices.invoice_number in (select invoice__number from raw_harvest.time_entries)"
+        ).fetchone()
+        con.execute(
+            "update raw_xero.invoices set status = 'VOIDED', amount_due = 0, updated_date_utc = "
+            "(select '/Date(' || (max(cast(regexp_extract(updated_date_utc, '\\d+') as bigint)) + 1000)"
+            " || '+0000)/' from raw_xero.invoices) where invoice_number = ?",
+            [number],
+        )
+    finally:
+        con.close()
+    return str(number)

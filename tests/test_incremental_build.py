@@ -14,7 +14,12 @@ import pytest
 from taktgeber.build import _last_build, build, build_dirs
 from taktgeber.load import load
 from taktgeber.sandbox import Sandbox
-from taktgeber.verify_marts import OPEN_FINDINGS_SQL, compare_rebuilt_models
+from taktgeber.verify_marts import (
+    OPEN_FINDINGS_SQL,
+    compare_rebuilt_models,
+    pay_open_invoices,
+    void_a_billing_invoice,
+)
 
 
 def _rows(warehouse: Path, sql: str) -> list[tuple]:
@@ -344,6 +349,90 @@ def test_a_rebuild_after_only_time_entries_changed_recomputes_only_those_entries
     assert _first_months(warehouse)[1:] == ["0000-00", "0000-00"]
 
     scratch = tmp_path / "scratch.duckdb"
+    shutil.copyfile(warehouse, scratch)
+    full = build(world=world.world, as_of=world.as_of, warehouse=scratch, full_refresh=True)
+    assert full.ok, full.failures
+    assert compare_rebuilt_models(warehouse, scratch) == []
+
+
+def test_a_rebuild_after_invoices_paid_keeps_the_per_entry_rows_and_one_after_a_void_does_not(
+    rebuilt, tmp_path: Path
+):
+    """A day on which two invoices are paid (new payments, the invoices PAID) and a time
+    entry is edited: what the per-entry models read of Xero is as it was, so they recompute
+    only the restaged entries, while receivables and DSO are recomputed. A voided invoice
+    changes what they read (its work is unbilled again): every record is recomputed. After
+    each, every model equals a build from scratch."""
+    world, built, _, _ = rebuilt
+    warehouse = tmp_path / "paid.duckdb"
+    shutil.copyfile(built, warehouse)
+    shutil.copytree(build_dirs(built)[0], build_dirs(warehouse)[0])
+    assert build(world=world.world, as_of=world.as_of, warehouse=warehouse).ok
+    paid = pay_open_invoices(warehouse, count=2, dated_by=world.as_of)
+    assert len(paid) == 2
+    (entry,) = _rows(
+        warehouse,
+        "select min(cast(id as bigint)) from raw_harvest.time_entries where invoice__number is null",
+    )[0]
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        "update raw_harvest.time_entries set hours = hours + 1, updated_at = "
+        f"(select max(updated_at) + interval 1 second from raw_harvest.time_entries) where id = {entry}"
+    )
+    con.close()
+
+    narrowed = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
+    assert narrowed.ok, narrowed.failures
+    assert narrowed.rebuilt_from == [
+        "raw_harvest.time_entries",
+        "raw_xero.invoices",
+        "raw_xero.payments",
+    ]
+    assert _fingerprint_kept(warehouse) is True
+    reached = {
+        r[0]
+        for r in _rows(
+            warehouse,
+            "select harvest_time_entry_id from taktgeber_meta.reached__int_work_items_billed",
+        )
+    }
+    total = _rows(warehouse, "select count(*) from stg_harvest__time_entries")[0][0]
+    assert entry in reached and len(reached) < total / 10
+    assert _recomputed(warehouse) == {
+        "int_receivables_month_ended": True,
+        "int_kpi_dso_computed": True,
+    }
+    numbers = ",".join(f"'{p['invoice_number']}'" for p in paid)
+    assert _rows(
+        warehouse,
+        f"select count(*) from int_xero_invoices_enriched where invoice_number in ({numbers}) "
+        "and amount_due = 0",
+    ) == [(2,)]
+    _assert_equals_a_build_from_scratch(world, warehouse, tmp_path / "paid-scratch.duckdb")
+
+    voided = void_a_billing_invoice(warehouse)
+    unvoided = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
+    assert unvoided.ok, unvoided.failures
+    assert unvoided.rebuilt_from == ["raw_xero.invoices"]
+    assert _fingerprint_kept(warehouse) is False
+    assert _rows(
+        warehouse,
+        f"select count(*) from int_work_billings_linked where invoice_number = '{voided}'",
+    ) == [(0,)]
+    _assert_equals_a_build_from_scratch(world, warehouse, tmp_path / "void-scratch.duckdb")
+
+
+def _fingerprint_kept(warehouse: Path) -> bool:
+    """Whether the last build found what the per-entry models read of Xero as it was."""
+    return _rows(
+        warehouse,
+        "select before.fingerprint = now.fingerprint and before.invoices = now.invoices "
+        "from taktgeber_meta.before__int_xero_invoices_fingerprinted as before "
+        "cross join int_xero_invoices_fingerprinted as now",
+    )[0][0]
+
+
+def _assert_equals_a_build_from_scratch(world, warehouse: Path, scratch: Path) -> None:
     shutil.copyfile(warehouse, scratch)
     full = build(world=world.world, as_of=world.as_of, warehouse=scratch, full_refresh=True)
     assert full.ok, full.failures

@@ -3,7 +3,10 @@
     When a build's only changed input is `raw_harvest.time_entries` (taktgeber.build runs
     dbt with TAKTGEBER_CHANGED_SOURCES naming the changed sources; same code, seeds, vars
     and as_of as the last passing build), a per-record model keyed by time entry need not
-    recompute every record: only the rows of the entries that changed can differ. Such a
+    recompute every record: only the rows of the entries that changed can differ. The same
+    holds when Xero changed too but not in anything these models read of it (payments, an
+    invoice paid: `rebuild_reaches_only_time_entries`, `int_xero_invoices_fingerprinted`);
+    then no entry at all may be reached. Such a
     model is `incremental` with `incremental_strategy: append` and
     `pre-hook: "{{ delete_reached_rows('harvest_time_entry_id') }}"` (dbt_project.yml,
     `&incremental_by_reach`):
@@ -28,8 +31,8 @@
     (`delete_rows_of_reached_months`), the KPI rows in long format those months
     (`delete_rows_of_reached_kpi_months`) and so the per-customer KPI mart
     (`delete_rows_of_upstream_months`). Receivables and DSO read time entries only
-    through the month spine: they are recomputed when it changed, else kept
-    (`delete_rows_if_spine_changed`). Primary-key tests of the per-entry models check
+    through the month spine: they are recomputed when it changed or Xero changed, else
+    kept (`delete_rows_if_spine_changed`). Primary-key tests of the per-entry models check
     the keys the rebuild wrote, and the tests of the per-month models the months it wrote
     (`narrow_to`, macros/generic_tests.sql). -#}
 
@@ -46,13 +49,89 @@
 {%- endmacro %}
 
 
+{#- The sources changed since the last passing build, as taktgeber.build named them
+    (empty: every source may have changed). -#}
+{% macro changed_sources() %}
+    {%- set changed = env_var('TAKTGEBER_CHANGED_SOURCES', '') -%}
+    {{ return(changed.split(',') if changed else []) }}
+{%- endmacro %}
+
+
+{#- The Xero sources a narrowed rebuild may follow: what the per-entry models read of them
+    is in `int_xero_invoices_fingerprinted` (invoices, their lines, the credit allocated to
+    them; payments there only through the enriched invoices), or nothing (journals). -#}
+{% macro xero_sources_reach_may_pass() %}
+    {{ return([
+        'raw_xero.invoices', 'raw_xero.invoices__line_items', 'raw_xero.payments',
+        'raw_xero.credit_notes', 'raw_xero.credit_notes__allocations',
+        'raw_xero.journals', 'raw_xero.journal_lines',
+    ]) }}
+{%- endmacro %}
+
+
+{#- Whether the per-entry models can keep the rows of every entry this build does not
+    restage: on an incremental run, when the only changed sources are time entries and
+    Xero sources whose changes leave what those models read of Xero as it was (payments,
+    an invoice paid; `xero_unchanged_for_work_items`). -#}
 {% macro rebuild_reaches_only_time_entries() %}
     {#- a dbt unit test renders the model with no relation of its own (`this` is none) -#}
     {%- if this is none or not is_incremental() -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set changed = env_var('TAKTGEBER_CHANGED_SOURCES', '') -%}
-    {{ return(changed == 'raw_harvest.time_entries') }}
+    {%- if changed_sources() == ['raw_harvest.time_entries'] -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {{ return(changes_reach_may_pass() and xero_unchanged_for_work_items()) }}
+{%- endmacro %}
+
+
+{#- Whether every changed source is time entries or one of `xero_sources_reach_may_pass`
+    (so a rebuild may be narrowed; false when every source may have changed). -#}
+{% macro changes_reach_may_pass() %}
+    {%- set changed = changed_sources() -%}
+    {%- set passable = ['raw_harvest.time_entries'] + xero_sources_reach_may_pass() -%}
+    {{ return(changed | length > 0 and changed | reject('in', passable) | list | length == 0) }}
+{%- endmacro %}
+
+
+{#- Whether what the per-entry models read of Xero is as the last build left it: the
+    fingerprint `int_xero_invoices_fingerprinted` built in this dbt invocation equals the
+    one its pre_hook noted, or the fingerprint was not rebuilt (none of its inputs
+    changed). Asked when each narrowed model is compiled, after the fingerprint's build
+    (int_work_billings_linked and int_receivables_month_ended depend on it, and every
+    other caller on one of them). -#}
+{% macro xero_unchanged_for_work_items() %}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {#- from the graph, not ref(): a ref here would be a dependency of every caller -#}
+    {%- set fingerprint = graph.nodes['model.' ~ project_name ~ '.int_xero_invoices_fingerprinted'] -%}
+    {%- if not meta_table_exists('before__' ~ fingerprint.alias) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set same = run_query(
+        "select coalesce(("
+        ~ " select before.invoices is not distinct from now.invoices"
+        ~ " and before.fingerprint is not distinct from now.fingerprint"
+        ~ " from taktgeber_meta.before__" ~ fingerprint.alias ~ " as before"
+        ~ " cross join " ~ fingerprint.relation_name ~ " as now"
+        ~ " where before.invocation_id = '" ~ invocation_id ~ "'"
+        ~ "), true)") -%}
+    {{ return(same.columns[0].values()[0]) }}
+{%- endmacro %}
+
+
+{#- pre_hook of `int_xero_invoices_fingerprinted`: notes, with this invocation's id, the
+    fingerprint the last build left (nulls on a first build). -#}
+{% macro note_fingerprint_before() %}
+    create schema if not exists taktgeber_meta;
+    create or replace table taktgeber_meta.before__{{ this.identifier }} as
+    {%- if load_relation(this) is not none %}
+    select invoices, fingerprint, '{{ invocation_id }}' as invocation_id
+    from {{ this }}
+    {%- else %}
+    select null::bigint as invoices, null::varchar as fingerprint, '{{ invocation_id }}' as invocation_id
+    {%- endif %}
 {%- endmacro %}
 
 
@@ -62,6 +141,10 @@
     exactly the staged entries: these are all the entries whose rows can differ. -#}
 {% macro changed_or_vanished_entries() %}
     {%- set staged = ref('stg_harvest__time_entries') -%}
+    {%- if 'raw_harvest.time_entries' not in changed_sources() -%}
+    select cast(null as bigint) as harvest_time_entry_id
+    where false {#- only Xero changed: no entry was restaged #}
+    {%- else -%}
     select harvest_time_entry_id
     from {{ staged }}
     where staged_in_invocation = '{{ invocation_id }}'
@@ -69,6 +152,7 @@
     select harvest_time_entry_id
     from taktgeber_meta.vanished__{{ staged.identifier }}
     where invocation_id = '{{ invocation_id }}'
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -93,6 +177,8 @@
     create or replace table taktgeber_meta.reached__{{ this.identifier }} as
     select reached.harvest_time_entry_id, '{{ invocation_id }}' as invocation_id
     from ({{ changed_or_vanished_entries() }}) as reached;
+    {#- the invocation that noted them, also when it reached none (a day of Xero changes only) #}
+    comment on table taktgeber_meta.reached__{{ this.identifier }} is '{{ invocation_id }}';
     {%- if note_invoices %}
     create or replace table taktgeber_meta.reached__{{ this.identifier }}__invoices as
     select distinct xero_invoice_id, '{{ invocation_id }}' as invocation_id
@@ -326,7 +412,10 @@
     {%- elif rebuild_reaches_only_time_entries() -%}
     {%- set spine = ref(spine) -%}
     {%- set seen = 'taktgeber_meta.spine_of__' ~ this.identifier -%}
-    {%- if meta_table_exists('spine_of__' ~ this.identifier) -%}
+    {%- if changed_sources() != ['raw_harvest.time_entries'] -%}
+    {#- Xero changed too: invoices, payments and credit notes are this model's own inputs -#}
+    {%- set spine_changed = 'true' -%}
+    {%- elif meta_table_exists('spine_of__' ~ this.identifier) -%}
     {%- set spine_changed -%}
         exists (
             (select * from {{ spine }} except select * from {{ seen }})

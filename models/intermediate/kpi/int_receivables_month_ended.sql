@@ -4,9 +4,13 @@
     Rows for the company as a whole carry hubspot_company_id = '*'.
     Incremental (dbt_project.yml, macros/incremental/reach.sql): time entries reach these
     rows only through the month spine, so a rebuild after only time entries changed
-    recomputes them when the spine changed, else keeps them. -#}
+    recomputes them when the spine changed, else keeps them; after Xero changes, it
+    recomputes them. -#}
 
 {%- set narrow = rebuild_reaches_only_time_entries() %}
+
+-- built first: the narrowing is decided the same way here and in the pre_hook
+-- depends_on: {{ ref('int_xero_invoices_fingerprinted') }}
 
 with
 

@@ -14,6 +14,9 @@
 
 {%- set narrow = rebuild_reaches_only_time_entries() %}
 
+-- built first: a rebuild after Xero changes asks it whether this model's rows can stay
+-- depends_on: {{ ref('int_xero_invoices_fingerprinted') }}
+
 with
 
 invoices as (
