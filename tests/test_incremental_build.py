@@ -303,10 +303,7 @@ def test_a_rebuild_after_only_time_entries_changed_recomputes_only_those_entries
     assert 0 < months < all_months / 4
     # receivables and DSO read time entries only through the month spine, which these
     # edits leave as it was: their rows are kept
-    assert _recomputed(warehouse) == {
-        "int_receivables_month_ended": False,
-        "int_kpi_dso_computed": False,
-    }
+    assert _receivable_first_months(warehouse) == [None, None]
     # work KPIs: the months from the earliest date a reached entry had or has
     first_after = dict(_rows(warehouse, first_dates))
     reached_dates = [d[e] for d in (first_before, first_after) for e in reached if e in d]
@@ -340,10 +337,7 @@ def test_a_rebuild_after_only_time_entries_changed_recomputes_only_those_entries
     con.close()
     earlier = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
     assert earlier.ok and earlier.rebuilt_from == ["raw_harvest.time_entries"], earlier.failures
-    assert _recomputed(warehouse) == {
-        "int_receivables_month_ended": True,
-        "int_kpi_dso_computed": True,
-    }
+    assert _receivable_first_months(warehouse) == ["0000-00", "0000-00"]
     # the KPIs in long format and the per-customer mart: every month (the DSO of every
     # month was recomputed)
     assert _first_months(warehouse)[1:] == ["0000-00", "0000-00"]
@@ -398,11 +392,17 @@ def test_a_rebuild_after_invoices_paid_keeps_the_per_entry_rows_and_one_after_a_
     }
     total = _rows(warehouse, "select count(*) from stg_harvest__time_entries")[0][0]
     assert entry in reached and len(reached) < total / 10
-    assert _recomputed(warehouse) == {
-        "int_receivables_month_ended": True,
-        "int_kpi_dso_computed": True,
-    }
+    # receivables and DSO: the months from the first payment's (each invoice is paid on
+    # its own date); the KPIs in long format: every month (the invoice KPIs were rebuilt)
     numbers = ",".join(f"'{p['invoice_number']}'" for p in paid)
+    paid_month = _rows(
+        warehouse,
+        "select strftime(min(invoice_date), '%Y-%m') from stg_xero__invoices "
+        f"where invoice_number in ({numbers})",
+    )[0][0]
+    assert paid_month > _rows(warehouse, "select min(month) from int_kpi_months_spined")[0][0]
+    assert _receivable_first_months(warehouse) == [paid_month, paid_month]
+    assert _first_months(warehouse)[1:] == ["0000-00", "0000-00"]
     assert _rows(
         warehouse,
         f"select count(*) from int_xero_invoices_enriched where invoice_number in ({numbers}) "
@@ -448,13 +448,13 @@ def _first_months(warehouse: Path) -> list[str]:
     ]
 
 
-def _recomputed(warehouse: Path) -> dict[str, bool]:
-    """Whether the last narrowed rebuild recomputed the models that read time entries only
-    through the month spine, as their pre_hooks noted it."""
-    return {
-        name: _rows(warehouse, f"select is_recomputed from taktgeber_meta.reached__{name}")[0][0]
+def _receivable_first_months(warehouse: Path) -> list[str | None]:
+    """The first month the last narrowed rebuild recomputed in the receivables and DSO
+    (None: none), as their pre_hooks noted it."""
+    return [
+        _rows(warehouse, f"select first_month from taktgeber_meta.reached__{name}")[0][0]
         for name in ("int_receivables_month_ended", "int_kpi_dso_computed")
-    }
+    ]
 
 
 @pytest.mark.parametrize(

@@ -31,8 +31,9 @@
     (`delete_rows_of_reached_months`), the KPI rows in long format those months
     (`delete_rows_of_reached_kpi_months`) and so the per-customer KPI mart
     (`delete_rows_of_upstream_months`). Receivables and DSO read time entries only
-    through the month spine: they are recomputed when it changed or Xero changed, else
-    kept (`delete_rows_if_spine_changed`). Primary-key tests of the per-entry models check
+    through the month spine: they recompute every month when it changed, else the months
+    from the first one whose invoices, payments or credit allocations changed
+    (`delete_rows_of_changed_receivable_months`), none after time entries alone. Primary-key tests of the per-entry models check
     the keys the rebuild wrote, and the tests of the per-month models the months it wrote
     (`narrow_to`, macros/generic_tests.sql). -#}
 
@@ -382,94 +383,105 @@
 {%- endmacro %}
 
 
-{#- SQL (a boolean): whether this narrowed rebuild recomputes the model's rows, as its
-    pre_hook below noted it. -#}
-{% macro reach_recomputes_all() %}
-    (select is_recomputed from taktgeber_meta.reached__{{ this.identifier }})
+{#- SQL (a query): per month (YYYY-MM), a hash sum of what receivables at month end and DSO
+    read of the invoices (`invoices`: int_invoices_receivable_measured, by invoice month)
+    and of their payments and credit allocations (`settlements`, by settlement month); in
+    the row of month '0000-00', the customers with an invoice dated by as_of (every month
+    has a row per customer). A change in month m changes receivables from month m on, and
+    DSO too (its walk and its 90 days look back from the month, never forward). -#}
+{% macro receivable_inputs_by_month(invoices, settlements) %}
+    with hashed as (
+        select
+            strftime(invoices.invoice_date, '%Y-%m') as month,
+            cast(hash(
+                invoices.xero_invoice_id, invoices.hubspot_company_id, invoices.invoice_date,
+                invoices.invoice_month, invoices.total, invoices.units_per_eur, invoices.total_eur
+            ) as hugeint) as row_hash
+        from {{ ref(invoices) }} as invoices
+        union all
+        select
+            coalesce(strftime(settlements.settlement_date, '%Y-%m'), '9999-99'),
+            cast(hash(settlements.xero_invoice_id, settlements.settlement_date, settlements.amount) as hugeint)
+        from {{ ref(settlements) }} as settlements
+        union all
+        select '0000-00', cast(hash(customers.hubspot_company_id) as hugeint)
+        from (
+            select distinct coalesce(invoices.hubspot_company_id, '(unlinked)') as hubspot_company_id
+            from {{ ref(invoices) }} as invoices
+            where invoices.invoice_date <= {{ as_of_date() }}
+        ) as customers
+    )
+    select hashed.month, cast(sum(hashed.row_hash) as varchar) as fingerprint
+    from hashed
+    group by hashed.month
 {%- endmacro %}
 
 
-{#- The narrowed part of a pre_hook that recomputes a model all or nothing: notes
-    `is_recomputed` (SQL, a boolean) for this invocation, and deletes every row when it
-    holds. -#}
-{% macro note_recomputed_and_delete(is_recomputed) %}
-    create or replace table taktgeber_meta.reached__{{ this.identifier }} as
-    select {{ is_recomputed }} as is_recomputed, '{{ invocation_id }}' as invocation_id;
-    delete from {{ this }}
-    where {{ reach_recomputes_all() }}
-{%- endmacro %}
-
-
-{#- pre_hook of a per-month model that reads time entries only through the month spine
-    (receivables at month end): a day's time entries change none of its rows unless they
-    move the spine's first month. A narrowed rebuild compares the spine with the one this
-    model was last built from (noted by `note_spine_built_from`) and deletes every row
-    when they differ, else none; the model selects everything or nothing accordingly
-    (`where {{ reach_recomputes_all() }}`). Any other incremental run deletes every row. -#}
-{% macro delete_rows_if_spine_changed(spine) %}
+{#- pre_hook of receivables at month end: a narrowed rebuild recomputes the months from the
+    first one whose inputs changed (`receivable_inputs_by_month`, against the ones the
+    last build noted), or every month when the spine changed; none when neither did (a
+    day's time entries reach these rows only through the spine). It notes that month and
+    deletes the rows of it and later ones, and of months no longer in the spine; the model
+    selects `month >= {{ reached_first_month() }}`. Any other incremental run deletes
+    every row. -#}
+{% macro delete_rows_of_changed_receivable_months(spine, invoices, settlements) %}
     {%- if this is none or not is_incremental() -%}
     select 1
     {%- elif rebuild_reaches_only_time_entries() -%}
-    {%- set spine = ref(spine) -%}
-    {%- set seen = 'taktgeber_meta.spine_of__' ~ this.identifier -%}
-    {%- if changed_sources() != ['raw_harvest.time_entries'] -%}
-    {#- Xero changed too: invoices, payments and credit notes are this model's own inputs -#}
-    {%- set spine_changed = 'true' -%}
-    {%- elif meta_table_exists('spine_of__' ~ this.identifier) -%}
-    {%- set spine_changed -%}
-        exists (
-            (select * from {{ spine }} except select * from {{ seen }})
-            union all
-            (select * from {{ seen }} except select * from {{ spine }})
+    {%- set seen_spine = 'taktgeber_meta.spine_of__' ~ this.identifier -%}
+    {%- set seen_inputs = 'taktgeber_meta.inputs_of__' ~ this.identifier -%}
+    {%- if meta_table_exists('spine_of__' ~ this.identifier)
+        and meta_table_exists('inputs_of__' ~ this.identifier) -%}
+    {%- set first_month -%}
+        with now as (
+            {{ receivable_inputs_by_month(invoices, settlements) }}
+        ),
+        changed_months as (
+            select coalesce(now.month, seen.month) as month
+            from now
+            full outer join {{ seen_inputs }} as seen
+                on now.month = seen.month
+            where now.fingerprint is distinct from seen.fingerprint
         )
+        select
+            case
+                when exists (
+                    (select * from {{ ref(spine) }} except select * from {{ seen_spine }})
+                    union all
+                    (select * from {{ seen_spine }} except select * from {{ ref(spine) }})
+                ) then '0000-00'
+                else (select min(changed_months.month) from changed_months)
+            end as first_month
     {%- endset -%}
     {%- else -%}
-    {%- set spine_changed = 'true' -%}
+    {%- set first_month = "select '0000-00' as first_month" -%}
     {%- endif -%}
-    {{ note_recomputed_and_delete(spine_changed) }}
+    {{ note_first_month_and_delete(first_month, spine) }}
     {%- else -%}
     delete from {{ this }}
     {%- endif -%}
 {%- endmacro %}
 
 
-{#- post_hook of the model above: the spine its rows were built from. -#}
-{% macro note_spine_built_from(spine) %}
+{#- post_hook of receivables at month end: the spine and the inputs per month its rows
+    were built from. -#}
+{% macro note_receivables_built_from(spine, invoices, settlements) %}
     create schema if not exists taktgeber_meta;
     create or replace table taktgeber_meta.spine_of__{{ this.identifier }} as
-    select * from {{ ref(spine) }}
-{%- endmacro %}
-
-
-{#- pre_hook of a model whose rows are a function of `upstream`'s rows (and of inputs no
-    time entry changes): a narrowed rebuild recomputes every row when `upstream` did
-    (`delete_rows_if_spine_changed` noted it this invocation), else none. Any other
-    incremental run deletes every row. -#}
-{% macro delete_rows_if_upstream_recomputed(upstream) %}
-    {%- if this is none or not is_incremental() -%}
-    select 1
-    {%- elif rebuild_reaches_only_time_entries() -%}
-    {%- set upstream = ref(upstream) -%}
-    {%- set upstream_recomputed -%}
-        coalesce((
-            select noted.is_recomputed
-            from taktgeber_meta.reached__{{ upstream.identifier }} as noted
-            where noted.invocation_id = '{{ invocation_id }}'
-        ), true)
-    {%- endset -%}
-    {{ note_recomputed_and_delete(upstream_recomputed) }}
-    {%- else -%}
-    delete from {{ this }}
-    {%- endif -%}
+    select * from {{ ref(spine) }};
+    create or replace table taktgeber_meta.inputs_of__{{ this.identifier }} as
+    {{ receivable_inputs_by_month(invoices, settlements) }}
 {%- endmacro %}
 
 
 {#- pre_hook of the KPIs in long format (a row per month, scope and KPI, from the KPI
-    models' rows of that month): a narrowed rebuild recomputes the months from the work
-    KPIs' first reached month (`delete_rows_of_reached_months` noted it), or every month
-    when the receivables were recomputed (the spine changed) or either note is missing;
-    it deletes their rows and those of months no longer in the spine. The model selects
-    `month >= {{ reached_first_month() }}`. Any other incremental run deletes every row. -#}
+    models' rows of that month): a narrowed rebuild recomputes the months from the first
+    one the work KPIs or the receivables recomputed (`delete_rows_of_reached_months`,
+    `delete_rows_of_changed_receivable_months` noted them); every month when either note
+    is missing, or after Xero changes (the invoice KPIs, rebuilt whole, may change in any
+    month). It deletes their rows and those of months no longer in the spine. The model
+    selects `month >= {{ reached_first_month() }}`. Any other incremental run deletes
+    every row. -#}
 {% macro delete_rows_of_reached_kpi_months(work, receivables, spine) %}
     {%- if this is none or not is_incremental() -%}
     select 1
@@ -481,16 +493,20 @@
             where noted.invocation_id = '{{ invocation_id }}'
         ),
         receivables as (
-            select noted.is_recomputed
+            select noted.first_month
             from taktgeber_meta.reached__{{ ref(receivables).identifier }} as noted
             where noted.invocation_id = '{{ invocation_id }}'
         )
         select
             case
                 when not exists (select 1 from work)
-                    or coalesce((select receivables.is_recomputed from receivables), true)
+                    or not exists (select 1 from receivables)
+                    {%- if changed_sources() != ['raw_harvest.time_entries'] %}
+                    or true  -- Xero changed
+                    {%- endif %}
                     then '0000-00'
-                else (select work.first_month from work)
+                -- least() passes over a null (nothing recomputed there)
+                else least((select work.first_month from work), (select receivables.first_month from receivables))
             end as first_month
     {%- endset -%}
     {{ note_first_month_and_delete(first_month, spine) }}

@@ -11,13 +11,21 @@
 
 {%- set narrow = rebuild_reaches_only_time_entries() %}
 
+-- the pre_hook drops the rows of months no longer in the spine
+-- depends_on: {{ ref('int_kpi_months_spined') }}
+
 with
 
 balances as (
     select * from {{ ref('int_receivables_month_ended') }}
+),
+
+kpi_balances as (
+    -- incremental: the months the receivables recomputed (dbt_project.yml); the walk
+    -- and the 90 days look back from them into every month
+    select * from balances
     {%- if narrow %}
-    -- incremental: recomputed when the receivables were (dbt_project.yml)
-    where {{ reach_recomputes_all() }}
+    where month >= {{ reached_first_month() }}
     {%- endif %}
 ),
 
@@ -43,7 +51,7 @@ walked as (
             order by walk_month.month_start desc
             rows between unbounded preceding and 1 preceding
         ) as days_after
-    from balances as kpi_month
+    from kpi_balances as kpi_month
     inner join balances as walk_month
         on kpi_month.hubspot_company_id = walk_month.hubspot_company_id
         and walk_month.month_start <= kpi_month.month_start
@@ -94,15 +102,15 @@ invoice_sales as (
 
 recent_sales as (
     select
-        balances.month,
-        balances.hubspot_company_id,
+        kpi_balances.month,
+        kpi_balances.hubspot_company_id,
         coalesce(sum(invoice_sales.total_eur), 0) as sales_90_days_eur
-    from balances
+    from kpi_balances
     left join invoice_sales
-        on balances.hubspot_company_id = invoice_sales.hubspot_company_id
-        and invoice_sales.invoice_date > balances.month_end - 90
-        and invoice_sales.invoice_date <= balances.month_end
-    group by balances.month, balances.hubspot_company_id
+        on kpi_balances.hubspot_company_id = invoice_sales.hubspot_company_id
+        and invoice_sales.invoice_date > kpi_balances.month_end - 90
+        and invoice_sales.invoice_date <= kpi_balances.month_end
+    group by kpi_balances.month, kpi_balances.hubspot_company_id
 ),
 
 final as (

@@ -2,10 +2,11 @@
     Σ over invoices dated ≤ month end of (total − payments dated ≤ month end − credit
     allocations dated ≤ month end); gross sales = Σ totals of invoices dated in the month.
     Rows for the company as a whole carry hubspot_company_id = '*'.
-    Incremental (dbt_project.yml, macros/incremental/reach.sql): time entries reach these
-    rows only through the month spine, so a rebuild after only time entries changed
-    recomputes them when the spine changed, else keeps them; after Xero changes, it
-    recomputes them. -#}
+    Incremental (dbt_project.yml, macros/incremental/reach.sql): a narrowed rebuild
+    recomputes the months from the first one whose invoices, payments or credit
+    allocations changed, every month when the spine changed, none when neither did (time
+    entries reach these rows only through the spine). The customers (scopes) come from
+    the last month, whose invoices include every earlier month's. -#}
 
 {%- set narrow = rebuild_reaches_only_time_entries() %}
 
@@ -17,7 +18,7 @@ with
 months as (
     select * from {{ ref('int_kpi_months_spined') }}
     {%- if narrow %}
-    where {{ reach_recomputes_all() }}
+    where month >= {{ reached_first_month() }}
     {%- endif %}
 ),
 
