@@ -422,6 +422,45 @@ def test_a_rebuild_after_invoices_paid_keeps_the_per_entry_rows_and_one_after_a_
     _assert_equals_a_build_from_scratch(world, warehouse, tmp_path / "void-scratch.duckdb")
 
 
+def test_a_day_of_payments_loaded_from_xero_keeps_every_per_entry_row(
+    built_small_world, tmp_path: Path
+):
+    """Two open invoices paid in the sandbox and loaded over HTTP by the dlt pipelines
+    (dlt merges the paid invoices anew, their line items too, and adds the payments): the
+    rebuild passes what changed in Xero without recomputing a single entry, recomputes the
+    receivables from the payments' month, and equals a build from scratch."""
+    warehouse = tmp_path / "taktgeber.duckdb"
+    shutil.copyfile(built_small_world.warehouse, warehouse)
+    shutil.copytree(built_small_world.warehouse.parent / "dlt", tmp_path / "dlt")
+    world = built_small_world
+    assert build(world=world.world, as_of=world.as_of, warehouse=warehouse).ok
+    with Sandbox(world.world) as sandbox:
+        changes = sandbox.advance(seed=21, new=0, changed=0, paid=2)
+        load(base_url=sandbox.base_url, warehouse=warehouse, pipelines_dir=tmp_path / "dlt")
+    paid = changes["xero/Invoices"]["changed"]
+    assert len(paid) == 2 and len(changes["xero/Payments"]["added"]) == 2
+    result = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
+    assert result.ok, result.failures
+    # the paid invoices merged anew with their lines, the payments; not the tax rates,
+    # which every load delivers whole again, nor dlt's child tables no source declares
+    assert result.rebuilt_from == [
+        "raw_xero.invoices",
+        "raw_xero.invoices__line_items",
+        "raw_xero.payments",
+    ]
+    assert _fingerprint_kept(warehouse) is True
+    assert _rows(
+        warehouse, "select count(*) from taktgeber_meta.reached__int_work_items_billed"
+    ) == [(0,)]
+    listed = ",".join(f"'{i}'" for i in paid)
+    assert _rows(
+        warehouse,
+        "select count(*), min(strftime(invoice_date, '%Y-%m')) from int_xero_invoices_enriched "
+        f"where xero_invoice_id in ({listed}) and amount_due = 0",
+    ) == [(2, _receivable_first_months(warehouse)[0])]
+    _assert_equals_a_build_from_scratch(world, warehouse, tmp_path / "scratch.duckdb")
+
+
 def _fingerprint_kept(warehouse: Path) -> bool:
     """Whether the last build found what the per-entry models read of Xero as it was."""
     return _rows(

@@ -16,7 +16,7 @@ Changes = dict[str, dict[str, list[Any]]]
 HOURS = [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.5, 6.0, 7.5, 8.0]
 
 
-def advance(world: World, seed: int, new: int = 5, changed: int = 5) -> Changes:
+def advance(world: World, seed: int, new: int = 5, changed: int = 5, paid: int = 0) -> Changes:
     rng = random.Random(seed)
     result: Changes = {}
     result["harvest/time_entries"] = _time_entries(world, rng, new, changed)
@@ -24,6 +24,8 @@ def advance(world: World, seed: int, new: int = 5, changed: int = 5) -> Changes:
     result["hubspot/deals"] = _hubspot(world, rng, "deals", new, changed)
     journals_before = {e.rid for e in world.get("xero", "Journals").entries}
     result["xero/Invoices"] = _invoices(world, rng, new, changed)
+    result["xero/Payments"] = _payments(world, rng, paid)
+    result["xero/Invoices"]["changed"] += result["xero/Payments"].pop("paid")
     result["xero/Journals"] = {
         "added": [
             e.rid for e in world.get("xero", "Journals").entries if e.rid not in journals_before
@@ -208,6 +210,77 @@ def _invoices(world: World, rng: random.Random, new: int, changed: int) -> dict[
             invoices.upsert([rec])
             post_journal(world, rec, INVOICE, journal_id=_uuid(rng))
     return {"added": added, "changed": to_change}
+
+
+def _payments(world: World, rng: random.Random, count: int) -> dict[str, list[Any]]:
+    """`count` open sales invoices (AUTHORISED, nothing paid or credited yet) paid in full,
+    each on its own date (Xero takes a payment's Date as given): a new ACCRECPAYMENT on
+    the first bank account, and the invoice PAID with nothing due, both stamped now. No
+    journal is posted for the payment (the sandbox posts those of invoices and credit
+    notes only). Returns the new payment ids ("added") and the invoices paid ("paid")."""
+    invoices = world.get("xero", "Invoices")
+    banks = sorted(code for code, a in accounts_by_code(world).items() if a.get("Type") == "BANK")
+    candidates = [
+        e.rec["InvoiceID"]
+        for e in invoices.entries
+        if e.rec.get("Type") == "ACCREC"
+        and e.rec.get("Status") == "AUTHORISED"
+        and not e.rec.get("AmountPaid")
+        and not e.rec.get("AmountCredited")
+        and (e.rec.get("AmountDue") or 0) > 0
+    ]
+    to_pay = _pick(rng, candidates, count) if banks else []
+    stamp = ms_to_xero(world.now_ms())
+    added: list[str] = []
+    for invoice_id in to_pay:
+        rec = dict(invoices.by_id[invoice_id].rec)
+        payment_id = _uuid(rng)
+        payment = {
+            "PaymentID": payment_id,
+            "Date": rec["Date"],
+            "Amount": rec["AmountDue"],
+            "CurrencyRate": rec.get("CurrencyRate") or 1.0,
+            "Reference": rec.get("InvoiceNumber") or "",
+            "Status": "AUTHORISED",
+            "PaymentType": "ACCRECPAYMENT",
+            "IsReconciled": False,
+            "HasAccount": True,
+            "Account": {
+                "AccountID": accounts_by_code(world)[banks[0]].get("AccountID"),
+                "Code": banks[0],
+            },
+            "Invoice": {
+                "InvoiceID": invoice_id,
+                "InvoiceNumber": rec.get("InvoiceNumber"),
+                "Type": "ACCREC",
+                "Contact": rec.get("Contact"),
+                "CurrencyCode": rec.get("CurrencyCode"),
+            },
+            "UpdatedDateUTC": stamp,
+        }
+        world.get("xero", "Payments").upsert([payment])
+        rec.update(
+            {
+                "Status": "PAID",
+                "AmountPaid": rec["Total"],
+                "AmountDue": 0.0,
+                "FullyPaidOnDate": rec["Date"],
+                "Payments": [
+                    {
+                        "PaymentID": payment_id,
+                        "Date": rec["Date"],
+                        "Amount": payment["Amount"],
+                        "CurrencyRate": payment["CurrencyRate"],
+                        "Reference": payment["Reference"],
+                        "HasAccount": True,
+                    }
+                ],
+                "UpdatedDateUTC": stamp,
+            }
+        )
+        invoices.upsert([rec])
+        added.append(payment_id)
+    return {"added": added, "changed": [], "paid": to_pay}
 
 
 def _uuid(rng: random.Random) -> str:

@@ -115,10 +115,13 @@ class Sandbox:
         with self.world.lock:
             return [e.rec for e in self.world.get(system, resource).entries]
 
-    def advance(self, seed: int, new: int = 5, changed: int = 5) -> dict[str, dict[str, list[Any]]]:
-        """Add `new` and change `changed` records per resource, deterministically by `seed`.
+    def advance(
+        self, seed: int, new: int = 5, changed: int = 5, paid: int = 0
+    ) -> dict[str, dict[str, list[Any]]]:
+        """Add `new` and change `changed` records per resource, and pay `paid` open sales
+        invoices in full, deterministically by `seed`.
         Returns {"system/resource": {"added": [ids], "changed": [ids]}}."""
         from taktgeber.sandbox.advance import advance
 
         with self.world.lock:
-            return advance(self.world, seed, new, changed)
+            return advance(self.world, seed, new, changed, paid)
