@@ -60,7 +60,8 @@
 
 {#- The Xero sources a narrowed rebuild may follow: what the per-entry models read of them
     is in `int_xero_invoices_fingerprinted` (invoices, their lines, the credit allocated to
-    them; payments there only through the enriched invoices), or nothing (journals). -#}
+    them), or nothing (payments: only the enriched invoices' paid and due amounts, which
+    they do not read; journals). -#}
 {% macro xero_sources_reach_may_pass() %}
     {{ return([
         'raw_xero.invoices', 'raw_xero.invoices__line_items', 'raw_xero.payments',

@@ -18,8 +18,21 @@ invoice_line_items as (
     select * from {{ ref('stg_xero__invoice_line_items') }}
 ),
 
-invoices_settled as (
-    select * from {{ ref('int_xero_invoices_enriched') }}
+credit_allocations as (
+    -- the one rule for when an allocation credits (int_credit_allocations_dated); read
+    -- here rather than through the enriched invoices, which wait for payments and
+    -- contacts: the per-entry models wait for this model
+    select * from {{ ref('int_credit_allocations_dated') }}
+),
+
+credited as (
+    -- credited_amount of int_xero_invoices_enriched
+    select
+        credit_allocations.xero_invoice_id,
+        sum(credit_allocations.amount) as credited_amount
+    from credit_allocations
+    where credit_allocations.credited_date <= {{ as_of_date() }}
+    group by credit_allocations.xero_invoice_id
 ),
 
 first_lines as (
@@ -46,12 +59,12 @@ projected as (
                 when invoices.invoice_status in ('DRAFT', 'SUBMITTED') then 'live'
                 else 'gone'
             end,
-            invoices_settled.credited_amount,
+            coalesce(credited.credited_amount, 0),
             first_lines.first_tax_type
         ) as row_hash
     from invoices
-    left join invoices_settled
-        on invoices.xero_invoice_id = invoices_settled.xero_invoice_id
+    left join credited
+        on invoices.xero_invoice_id = credited.xero_invoice_id
     left join first_lines
         on invoices.dlt_id = first_lines.invoice_dlt_id
     where invoices.invoice_type = 'ACCREC'
