@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -402,13 +402,28 @@ def test_a_rebuild_after_invoices_paid_keeps_the_per_entry_rows_and_one_after_a_
     )[0][0]
     assert paid_month > _rows(warehouse, "select min(month) from int_kpi_months_spined")[0][0]
     assert _receivable_first_months(warehouse) == [paid_month, paid_month]
-    assert _first_months(warehouse)[1:] == ["0000-00", "0000-00"]
+    # the KPIs in long format: from the first month of the edited entry, the payments or
+    # the invoice KPIs that changed
+    work_month, long_month, _ = _first_months(warehouse)
+    assert long_month == min(work_month, paid_month, _invoice_kpis_first_changed(warehouse))
     assert _rows(
         warehouse,
         f"select count(*) from int_xero_invoices_enriched where invoice_number in ({numbers}) "
         "and amount_due = 0",
     ) == [(2,)]
     _assert_equals_a_build_from_scratch(world, warehouse, tmp_path / "paid-scratch.duckdb")
+
+    # a late payment's date corrected in Xero to a week after the due date, in the next
+    # month: receivables change from that month, the invoice's dunning (by its due month)
+    # a month earlier; the KPIs in long format recompute from the earlier one
+    _, due_month, redated_month = _redate_a_late_payment(warehouse, world.as_of)
+    redated = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
+    assert redated.ok, redated.failures
+    assert redated.rebuilt_from == ["raw_xero.invoices", "raw_xero.payments"]
+    assert _receivable_first_months(warehouse) == [redated_month, redated_month]
+    assert _invoice_kpis_first_changed(warehouse) == due_month < redated_month
+    assert _first_months(warehouse)[1:] == [due_month, due_month]
+    _assert_equals_a_build_from_scratch(world, warehouse, tmp_path / "redated-scratch.duckdb")
 
     voided = void_a_billing_invoice(warehouse)
     unvoided = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
@@ -453,12 +468,80 @@ def test_a_day_of_payments_loaded_from_xero_keeps_every_per_entry_row(
         warehouse, "select count(*) from taktgeber_meta.reached__int_work_items_billed"
     ) == [(0,)]
     listed = ",".join(f"'{i}'" for i in paid)
-    assert _rows(
+    ((count, paid_month),) = _rows(
         warehouse,
         "select count(*), min(strftime(invoice_date, '%Y-%m')) from int_xero_invoices_enriched "
         f"where xero_invoice_id in ({listed}) and amount_due = 0",
-    ) == [(2, _receivable_first_months(warehouse)[0])]
+    )
+    assert count == 2 and _receivable_first_months(warehouse) == [paid_month, paid_month]
+    # the KPIs in long format: from the payments' month, or an earlier one whose invoice
+    # KPIs changed; not every month (the work KPIs recompute none)
+    work_month, long_month, customer_month = _first_months(warehouse)
+    assert work_month is None
+    assert long_month == customer_month == min(paid_month, _invoice_kpis_first_changed(warehouse))
+    assert long_month > _rows(warehouse, "select min(month) from int_kpi_months_spined")[0][0]
     _assert_equals_a_build_from_scratch(world, warehouse, tmp_path / "scratch.duckdb")
+
+
+def _redate_a_late_payment(warehouse: Path, as_of: date) -> tuple[str, str, str]:
+    """The one payment of a paid sales invoice, made 14 or more days after its due date
+    (the invoice reached dunning), dated anew a week after the due date, which falls in the
+    month after the due month (the invoice's fully-paid date with it). Returns the
+    invoice number, its due month and the payment's new month."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        payment, number, due = con.execute(
+            r"""
+            with single as (
+                select invoice__invoice_id, min(payment_id) as payment_id,
+                    min(to_timestamp(cast(regexp_extract(date, '\d+') as bigint) / 1000)::date) as paid_on
+                from raw_xero.payments
+                group by invoice__invoice_id
+                having count(*) = 1
+            )
+            select single.payment_id, invoices.invoice_number, invoices.due_date_string::date
+            from raw_xero.invoices as invoices
+            inner join single on single.invoice__invoice_id = invoices.invoice_id
+            where invoices.type = 'ACCREC' and invoices.status = 'PAID'
+                and coalesce(invoices.amount_credited, 0) = 0
+                and single.paid_on >= invoices.due_date_string::date + 14
+                and single.paid_on <= ?
+                and month(invoices.due_date_string::date + 7) != month(invoices.due_date_string::date)
+            order by invoices.invoice_number
+            limit 1
+            """,
+            [as_of],
+        ).fetchone()
+        stamp = con.execute(
+            r"select '/Date(' || (max(cast(regexp_extract(updated_date_utc, '\d+') as bigint)) + 1000)"
+            " || '+0000)/' from raw_xero.invoices"
+        ).fetchone()[0]
+        redated = due + timedelta(days=7)
+        ms = f"/Date({int(datetime(redated.year, redated.month, redated.day, tzinfo=UTC).timestamp()) * 1000}+0000)/"
+        con.execute(
+            "update raw_xero.payments set date = ?, updated_date_utc = ? where payment_id = ?",
+            [ms, stamp, payment],
+        )
+        con.execute(
+            "update raw_xero.invoices set fully_paid_on_date = ?, updated_date_utc = ? "
+            "where invoice_number = ?",
+            [ms, stamp, number],
+        )
+    finally:
+        con.close()
+    return number, due.strftime("%Y-%m"), redated.strftime("%Y-%m")
+
+
+def _invoice_kpis_first_changed(warehouse: Path) -> str:
+    """The first month whose invoice KPIs the last build rebuilt differently ('9999-99':
+    none), from their post_hook's notes."""
+    return _rows(
+        warehouse,
+        "select coalesce(min(coalesce(now.month, before.month)), '9999-99') "
+        "from taktgeber_meta.rows_of__int_kpi_invoice_rates_computed as now "
+        "full outer join taktgeber_meta.rows_before__int_kpi_invoice_rates_computed as before "
+        "on now.month = before.month where now.fingerprint is distinct from before.fingerprint",
+    )[0][0]
 
 
 def _fingerprint_kept(warehouse: Path) -> bool:

@@ -475,15 +475,59 @@
 {%- endmacro %}
 
 
+{#- post_hook of a per-month model built whole whenever its inputs change (the invoice
+    KPIs): keeps the hash sum per month of the rows the last build left
+    (`taktgeber_meta.rows_before__<model>`) and of the rows it holds now (`rows_of__…`,
+    its comment names this invocation), so the KPIs in long format recompute only the
+    months whose rows changed (`first_month_rebuilt_differently`). -#}
+{% macro note_rows_by_month() %}
+    create schema if not exists taktgeber_meta;
+    create table if not exists taktgeber_meta.rows_of__{{ this.identifier }} (month varchar, fingerprint varchar);
+    create or replace table taktgeber_meta.rows_before__{{ this.identifier }} as
+    select * from taktgeber_meta.rows_of__{{ this.identifier }};
+    create or replace table taktgeber_meta.rows_of__{{ this.identifier }} as
+    select rebuilt.month, cast(sum(cast(hash(rebuilt) as hugeint)) as varchar) as fingerprint
+    from {{ this }} as rebuilt
+    group by rebuilt.month;
+    comment on table taktgeber_meta.rows_of__{{ this.identifier }} is '{{ invocation_id }}'
+{%- endmacro %}
+
+
+{#- SQL (a query, one row, `first_month`): the first month whose rows `model` (with the
+    post_hook above) rebuilt differently in this invocation; null when it was not
+    rebuilt now or no month changed. -#}
+{% macro first_month_rebuilt_differently(model) %}
+    {%- set noted = 'taktgeber_meta.rows_of__' ~ ref(model).identifier -%}
+    {%- set before = 'taktgeber_meta.rows_before__' ~ ref(model).identifier -%}
+    select
+        case
+            when coalesce((
+                select noted.comment
+                from duckdb_tables() as noted
+                where noted.database_name = current_database()
+                    and noted.schema_name = 'taktgeber_meta'
+                    and noted.table_name = 'rows_of__{{ ref(model).identifier }}'
+            ), '') = '{{ invocation_id }}'
+            then (
+                select min(coalesce(now.month, before.month))
+                from {{ noted }} as now
+                full outer join {{ before }} as before
+                    on now.month = before.month
+                where now.fingerprint is distinct from before.fingerprint
+            )
+        end as first_month
+{%- endmacro %}
+
+
 {#- pre_hook of the KPIs in long format (a row per month, scope and KPI, from the KPI
     models' rows of that month): a narrowed rebuild recomputes the months from the first
     one the work KPIs or the receivables recomputed (`delete_rows_of_reached_months`,
-    `delete_rows_of_changed_receivable_months` noted them); every month when either note
-    is missing, or after Xero changes (the invoice KPIs, rebuilt whole, may change in any
-    month). It deletes their rows and those of months no longer in the spine. The model
-    selects `month >= {{ reached_first_month() }}`. Any other incremental run deletes
-    every row. -#}
-{% macro delete_rows_of_reached_kpi_months(work, receivables, spine) %}
+    `delete_rows_of_changed_receivable_months` noted them), or the invoice KPIs (`rebuilt`,
+    built whole) rebuilt differently (`first_month_rebuilt_differently`); every month
+    when a note is missing. It deletes their rows and those of months no longer in the
+    spine. The model selects `month >= {{ reached_first_month() }}`. Any other
+    incremental run deletes every row. -#}
+{% macro delete_rows_of_reached_kpi_months(work, receivables, rebuilt, spine) %}
     {%- if this is none or not is_incremental() -%}
     select 1
     {%- elif rebuild_reaches_only_time_entries() -%}
@@ -497,17 +541,24 @@
             select noted.first_month
             from taktgeber_meta.reached__{{ ref(receivables).identifier }} as noted
             where noted.invocation_id = '{{ invocation_id }}'
+        ),
+        rebuilt as (
+            {%- if meta_table_exists('rows_before__' ~ ref(rebuilt).identifier) %}
+            {{ first_month_rebuilt_differently(rebuilt) }}
+            {%- else %}
+            select '0000-00' as first_month
+            {%- endif %}
         )
         select
             case
-                when not exists (select 1 from work)
-                    or not exists (select 1 from receivables)
-                    {%- if changed_sources() != ['raw_harvest.time_entries'] %}
-                    or true  -- Xero changed
-                    {%- endif %}
+                when not exists (select 1 from work) or not exists (select 1 from receivables)
                     then '0000-00'
                 -- least() passes over a null (nothing recomputed there)
-                else least((select work.first_month from work), (select receivables.first_month from receivables))
+                else least(
+                    (select work.first_month from work),
+                    (select receivables.first_month from receivables),
+                    (select rebuilt.first_month from rebuilt)
+                )
             end as first_month
     {%- endset -%}
     {{ note_first_month_and_delete(first_month, spine) }}

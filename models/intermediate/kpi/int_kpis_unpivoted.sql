@@ -3,9 +3,10 @@
     Every month of the spine has the stock KPIs for the whole company (DSO count-back,
     unbilled WIP and revenue leakage, 0 when there is nothing); the others only where
     their denominator is not empty.
-    Incremental (dbt_project.yml, macros/incremental/reach.sql): a rebuild after only
-    time entries changed recomputes the months from the first one a changed entry
-    reaches (every month when the month spine changed). -#}
+    Incremental (dbt_project.yml, macros/incremental/reach.sql): a narrowed rebuild
+    recomputes the months from the first one a changed entry reaches, the receivables
+    recomputed or the invoice KPIs rebuilt differently (every month when the month spine
+    changed). -#}
 
 {%- set narrow = rebuild_reaches_only_time_entries() %}
 
