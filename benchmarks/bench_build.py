@@ -14,7 +14,8 @@ SQL run directly in DuckDB.
    repeated `--runs` times (each in a fresh worker process, so its peak RSS is its own).
    In the same worker, after the full build: a rebuild with no change, then a rebuild
    after touching one day of time entries (hours + 0.01 h on every entry of one day), then
-   one after an invoice was paid (a new payment, the invoice PAID: the Xero side of a day).
+   one after an invoice was paid (the newest open sales invoice dated by as_of, paid on its
+   own date: a new payment, the invoice PAID; the Xero side of a day).
 3. Peak memory: `ru_maxrss` of the worker (RUSAGE_SELF) and of its children
    (RUSAGE_CHILDREN); dbt and DuckDB run inside the worker.
 4. The floor: every model's compiled SQL of the full build (`run_results.json`, in the

@@ -697,6 +697,8 @@ def _run_dbt(
                     "its columns changed since the last build (a contracted incremental "
                     "model keeps its table): run `taktgeber build --full-refresh` once. " + message
                 )
+            elif "Out of Memory Error" in message:
+                message = _out_of_memory() + message
             failures.append(Failure(kind, name, status, _one_line(message)))
         elif status == "warn":
             warnings.append(Failure(kind, name, status, _one_line(run.message or "")))
@@ -803,6 +805,19 @@ def _release_dbt_connection() -> None:
     if environment is not None:
         environment.close()
     DuckDBConnectionManager.close_all_connections()
+
+
+def _out_of_memory() -> str:
+    """What to do when DuckDB ran out of memory at its cap (profiles.yml): said before
+    DuckDB's own message, which speaks of SQL settings a user of `taktgeber build` does not
+    set."""
+    limit = os.environ.get("TAKTGEBER_DUCKDB_MEMORY_LIMIT", "3GB")
+    threads = os.environ.get("TAKTGEBER_DBT_THREADS", "2")
+    return (
+        f"DuckDB ran out of memory at its cap (TAKTGEBER_DUCKDB_MEMORY_LIMIT={limit}, "
+        f"shared by {threads} dbt threads running models side by side): run the build "
+        "again, raise TAKTGEBER_DUCKDB_MEMORY_LIMIT, or set TAKTGEBER_DBT_THREADS=1. "
+    )
 
 
 def _one_line(value: object) -> str:

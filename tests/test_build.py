@@ -152,6 +152,30 @@ def test_build_without_raw_data_names_the_failing_models(tmp_path: Path):
     assert "fct_exceptions" in skipped
 
 
+def test_a_build_out_of_memory_says_what_to_do(built_small_world, tmp_path: Path, monkeypatch):
+    """DuckDB's cap on its memory (TAKTGEBER_DUCKDB_MEMORY_LIMIT) set far too low: the
+    models that run out of it fail, each saying the cap and what to change before
+    DuckDB's own message (which speaks of SQL settings)."""
+    warehouse = tmp_path / "small-cap.duckdb"
+    shutil.copyfile(built_small_world.warehouse, warehouse)
+    monkeypatch.setenv("TAKTGEBER_DUCKDB_MEMORY_LIMIT", "8MB")
+    result = build(
+        world=built_small_world.world,
+        as_of=built_small_world.as_of,
+        warehouse=warehouse,
+        full_refresh=True,
+    )
+    assert not result.ok
+    out_of_memory = [f for f in result.failures if "Out of Memory Error" in f.message]
+    assert out_of_memory
+    for failure in out_of_memory:
+        assert failure.message.startswith(
+            "DuckDB ran out of memory at its cap (TAKTGEBER_DUCKDB_MEMORY_LIMIT=8MB, shared by "
+            "2 dbt threads running models side by side): run the build again, raise "
+            "TAKTGEBER_DUCKDB_MEMORY_LIMIT, or set TAKTGEBER_DBT_THREADS=1."
+        ), failure.message
+
+
 def test_compare_findings_says_missing_unexpected_and_amount_differences():
     con = duckdb.connect()
     con.execute(
