@@ -212,6 +212,16 @@ def compare_rebuilt_models(warehouse: Path, other: Path) -> list[str]:
         con_other.close()
 
 
+def next_xero_stamp(con: duckdb.DuckDBPyConnection) -> str:
+    """An `UpdatedDateUTC` (`/Date(ms+0000)/`) a second past the newest raw invoice's: a
+    change a day's sync brings after everything loaded so far."""
+    (newest,) = con.execute(
+        "select max(cast(regexp_extract(updated_date_utc, '\\d+') as bigint)) "
+        "from raw_xero.invoices"
+    ).fetchone()
+    return f"/Date({newest + 1000}+0000)/"
+
+
 def pay_open_invoices(
     warehouse: Path, count: int = 1, dated_by: date | None = None
 ) -> list[dict[str, str]]:
@@ -228,11 +238,7 @@ def pay_open_invoices(
             "and cast(date_string as date) <= ? order by date_string desc, invoice_id limit ?",
             [dated_by or date.max, count],
         ).fetchall()
-        (newest,) = con.execute(
-            "select max(cast(regexp_extract(updated_date_utc, '\\d+') as bigint)) "
-            "from raw_xero.invoices"
-        ).fetchone()
-        stamp = f"/Date({newest + 1000}+0000)/"
+        stamp = next_xero_stamp(con)
         for invoice_id, _, _ in invoices:
             con.execute(
                 """
@@ -290,10 +296,9 @@ def void_a_billing_invoice(warehouse: Path) -> str:
             "and invoices.invoice_number in (select invoice__number from raw_harvest.time_entries)"
         ).fetchone()
         con.execute(
-            "update raw_xero.invoices set status = 'VOIDED', amount_due = 0, updated_date_utc = "
-            "(select '/Date(' || (max(cast(regexp_extract(updated_date_utc, '\\d+') as bigint)) + 1000)"
-            " || '+0000)/' from raw_xero.invoices) where invoice_number = ?",
-            [number],
+            "update raw_xero.invoices set status = 'VOIDED', amount_due = 0, "
+            "updated_date_utc = ? where invoice_number = ?",
+            [next_xero_stamp(con), number],
         )
     finally:
         con.close()

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from taktgeber.build import _last_build, build, build_dirs
+from taktgeber.generator.formats import xero_date
 from taktgeber.load import load
 from taktgeber.sandbox import Sandbox
 from taktgeber.verify_marts import (
     OPEN_FINDINGS_SQL,
     compare_rebuilt_models,
+    next_xero_stamp,
     pay_open_invoices,
     void_a_billing_invoice,
 )
@@ -512,12 +514,9 @@ def _redate_a_late_payment(warehouse: Path, as_of: date) -> tuple[str, str, str]
             """,
             [as_of],
         ).fetchone()
-        stamp = con.execute(
-            r"select '/Date(' || (max(cast(regexp_extract(updated_date_utc, '\d+') as bigint)) + 1000)"
-            " || '+0000)/' from raw_xero.invoices"
-        ).fetchone()[0]
+        stamp = next_xero_stamp(con)
         redated = due + timedelta(days=7)
-        ms = f"/Date({int(datetime(redated.year, redated.month, redated.day, tzinfo=UTC).timestamp()) * 1000}+0000)/"
+        ms = xero_date(redated)
         con.execute(
             "update raw_xero.payments set date = ?, updated_date_utc = ? where payment_id = ?",
             [ms, stamp, payment],

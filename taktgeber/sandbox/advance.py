@@ -219,7 +219,8 @@ def _payments(world: World, rng: random.Random, count: int) -> dict[str, list[An
     journal is posted for the payment (the sandbox posts those of invoices and credit
     notes only). Returns the new payment ids ("added") and the invoices paid ("paid")."""
     invoices = world.get("xero", "Invoices")
-    banks = sorted(code for code, a in accounts_by_code(world).items() if a.get("Type") == "BANK")
+    accounts = accounts_by_code(world)
+    banks = sorted(code for code, a in accounts.items() if a.get("Type") == "BANK")
     candidates = [
         e.rec["InvoiceID"]
         for e in invoices.entries
@@ -246,7 +247,7 @@ def _payments(world: World, rng: random.Random, count: int) -> dict[str, list[An
             "IsReconciled": False,
             "HasAccount": True,
             "Account": {
-                "AccountID": accounts_by_code(world)[banks[0]].get("AccountID"),
+                "AccountID": accounts[banks[0]].get("AccountID"),
                 "Code": banks[0],
             },
             "Invoice": {
