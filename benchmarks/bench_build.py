@@ -15,7 +15,10 @@ SQL run directly in DuckDB.
    In the same worker, after the full build: a rebuild with no change, then a rebuild
    after touching one day of time entries (hours + 0.01 h on every entry of one day), then
    one after an invoice was paid (the newest open sales invoice dated by as_of, paid on its
-   own date: a new payment, the invoice PAID; the Xero side of a day).
+   own date: a new payment, the invoice PAID; the Xero side of a day), then one after a
+   push day (two ready drafts pushed, `taktgeber.verify_marts.push_ready_drafts`: their
+   invoices and journals in Xero, their records in the push ledger of a world of the
+   worker's own that the rebuild imports).
 3. Peak memory: `ru_maxrss` of the worker (RUSAGE_SELF) and of its children
    (RUSAGE_CHILDREN); dbt and DuckDB run inside the worker.
 4. The floor: every model's compiled SQL of the full build (`run_results.json`, in the
@@ -51,14 +54,20 @@ import duckdb
 
 from benchmarks.sandbox_port import free_port, wait_for_port
 from taktgeber.config import REPO_ROOT
-from taktgeber.verify_marts import pay_open_invoices
+from taktgeber.verify_marts import pay_open_invoices, push_ready_drafts
 
 OUT = REPO_ROOT / "bench-out"
 DEFAULT_WORLD = Path("/tmp/w1m")
 FULL_RUN_RESULTS = "run_results.full-build.json"  # kept beside dbt's, for the floor
 # the rebuilds after the first full build, in order: nothing new, a day's time entries
-# edited, then an invoice paid (invoices and payments changed)
-_REBUILDS = ("rebuild_no_change", "rebuild_after_touching_a_day", "rebuild_after_an_invoice_paid")
+# edited, then an invoice paid (invoices and payments changed), then a push day (new
+# invoices, their journals and push-ledger records)
+_REBUILDS = (
+    "rebuild_no_change",
+    "rebuild_after_touching_a_day",
+    "rebuild_after_an_invoice_paid",
+    "rebuild_after_a_push",
+)
 
 
 def _machine() -> str:
@@ -190,6 +199,19 @@ def shadow_world(world: Path) -> Path:
     return shadow
 
 
+def _push_world(world: Path, work: Path) -> Path:
+    """A world for the rebuild after a push: ``world``'s seeds and answer key, and a push
+    ledger of its own for the push to append to (``world`` stays as the full builds of
+    the other runs read it)."""
+    pushed = work.with_name(f"{work.stem}-push-world")
+    shutil.rmtree(pushed, ignore_errors=True)
+    pushed.mkdir(parents=True)
+    if (world / "seeds").is_dir():
+        (pushed / "seeds").symlink_to((world / "seeds").resolve())
+    shutil.copyfile(world / "answer_key.json", pushed / "answer_key.json")
+    return pushed
+
+
 def _as_of(world: Path) -> date:
     key = json.loads((world / "answer_key.json").read_text(encoding="utf-8"))
     return date.fromisoformat(key["as_of_date"])
@@ -237,10 +259,10 @@ def worker(world: Path, raw: Path, work: Path, incremental: bool) -> dict[str, A
         "duckdb_memory_limit": _memory_limit(),
     }
 
-    def timed(label: str) -> None:
+    def timed(label: str, built_with: Path = world) -> None:
         la = _loadavg()
         started, cpu = time.perf_counter(), _cpu()
-        result = build(world, as_of, work)
+        result = build(built_with, as_of, work)
         out[label] = {
             "seconds": time.perf_counter() - started,
             "cpu_seconds": _cpu() - cpu,
@@ -262,6 +284,9 @@ def worker(world: Path, raw: Path, work: Path, incremental: bool) -> dict[str, A
         timed("rebuild_after_touching_a_day")
         (out["payment"],) = pay_open_invoices(work, dated_by=as_of)
         timed("rebuild_after_an_invoice_paid")
+        pushed = _push_world(world, work)
+        out["push"] = push_ready_drafts(work, pushed, count=2)
+        timed("rebuild_after_a_push", pushed)
     out["rss"] = _rss_mib()
     # The floor reads the project's manifest (node order, seeds), which `build()` does not
     # write (it passes dbt the parsed project): written here, after the timings.
@@ -537,6 +562,7 @@ def main(argv: list[str] | None = None) -> int:
         report["incremental"] = {k: first[k]["seconds"] for k in _REBUILDS if k in first}
         report["incremental"]["touch"] = first.get("touch")
         report["incremental"]["payment"] = first.get("payment")
+        report["incremental"]["push"] = first.get("push")
     # The last worker's build (a plain full build) holds the run_results for the floor.
     if not args.skip_floor:
         # Same file name as the built warehouse: dbt's compiled SQL names its catalog.
@@ -604,6 +630,11 @@ def _print(r: dict[str, Any]) -> None:
             + (
                 f"; after an invoice paid: {inc['rebuild_after_an_invoice_paid']:.1f} s"
                 if "rebuild_after_an_invoice_paid" in inc
+                else ""
+            )
+            + (
+                f"; after a push: {inc['rebuild_after_a_push']:.1f} s"
+                if "rebuild_after_a_push" in inc
                 else ""
             )
         )

@@ -13,11 +13,13 @@ findings, drafts and KPIs are compared with its answer key
 - `--per-check 0.5`: one world per check with only that check planted (rate 0.5, every
   other check 0), seeds `--seed-base` + the check's index: a finding of another check is
   a difference.
-- `--narrowed`: also, per world, seven edits: five of eight raw time entries each (hours,
+- `--narrowed`: also, per world, eight edits: five of eight raw time entries each (hours,
   approval, deletion, project, the invoice number Harvest stored), three invoices paid
-  in Xero with eight entries' hours edited the same day, and a voided invoice that bills
-  time entries; after each, the rebuild of only what changed must equal a build from
-  scratch of the same raw data (`taktgeber.verify_marts.compare_rebuilt_models`).
+  in Xero with eight entries' hours edited the same day, a voided invoice that bills
+  time entries, and a push day (two ready drafts pushed: their invoices and journals in
+  Xero, their records in the push ledger of a copy of the world); after each, the
+  rebuild of only what changed must equal a build from scratch of the same raw data
+  (`taktgeber.verify_marts.compare_rebuilt_models`).
 
 Prints one line per world (build outcome, absent raw tables, open findings, differences
 with the first ten) and exits non-zero when any world failed to build or differs.
@@ -63,7 +65,7 @@ def sweep_one(out: Path, scale: str, seed: int, **planted: Any) -> list[str]:
     return differences
 
 
-EDITS = ("hours", "approval", "deletion", "project", "invoice number", "payment", "void")
+EDITS = ("hours", "approval", "deletion", "project", "invoice number", "payment", "void", "push")
 
 
 def narrowed_differences(world: Path, warehouse: Path, out: Path) -> list[str]:
@@ -80,13 +82,19 @@ def narrowed_differences(world: Path, warehouse: Path, out: Path) -> list[str]:
         edited = out / f"edited-{edit.replace(' ', '-')}.duckdb"
         shutil.copyfile(warehouse, edited)
         shutil.copytree(build_dirs(warehouse)[0], build_dirs(edited)[0], dirs_exist_ok=True)
-        if not build(world, as_of, edited).ok:  # its own last build, for the narrowed one
+        # the push appends to the world's push ledger: to a copy, the other edits' world
+        # stays as generated
+        edited_world = out / "world-pushed" if edit == "push" else world
+        if edited_world != world:
+            shutil.rmtree(edited_world, ignore_errors=True)
+            shutil.copytree(world, edited_world)
+        if not build(edited_world, as_of, edited).ok:  # its own last build, for the narrowed one
             return [f"{edit}: the copy did not build"]
-        _edit(edited, edit, random.Random(f"{world}:{edit}"), as_of)
-        narrowed = build(world, as_of, edited)
+        _edit(edited, edited_world, edit, random.Random(f"{world}:{edit}"), as_of)
+        narrowed = build(edited_world, as_of, edited)
         scratch = edited.with_name(edited.stem + "-scratch.duckdb")
         shutil.copyfile(edited, scratch)
-        full = build(world, as_of, scratch, full_refresh=True)
+        full = build(edited_world, as_of, scratch, full_refresh=True)
         if not (narrowed.ok and full.ok):
             differences.append(f"{edit}: a build failed")
             continue
@@ -96,15 +104,22 @@ def narrowed_differences(world: Path, warehouse: Path, out: Path) -> list[str]:
     return differences
 
 
-def _edit(warehouse: Path, edit: str, rnd: random.Random, as_of: date) -> None:
-    """One of `EDITS` to the raw tables, as a day's load would bring it."""
-    from taktgeber.verify_marts import pay_open_invoices, void_a_billing_invoice
+def _edit(warehouse: Path, world: Path, edit: str, rnd: random.Random, as_of: date) -> None:
+    """One of `EDITS` to the raw tables, as a day's load would bring it (the push also to
+    ``world``'s push ledger, as the next build imports it)."""
+    from taktgeber.verify_marts import (
+        pay_open_invoices,
+        push_ready_drafts,
+        void_a_billing_invoice,
+    )
 
     if edit == "payment":
         pay_open_invoices(warehouse, count=3, dated_by=as_of)
         _edit_time_entries(warehouse, "hours", rnd)
     elif edit == "void":
         void_a_billing_invoice(warehouse)
+    elif edit == "push":
+        push_ready_drafts(warehouse, world, count=2)
     else:
         _edit_time_entries(warehouse, edit, rnd)
 

@@ -6,14 +6,21 @@ each function returns one human-readable line per difference, empty when all mat
 
 from __future__ import annotations
 
-from datetime import date
+import json
+import uuid
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from taktgeber.money import to_decimal
+from taktgeber.generator.formats import xero_date
+from taktgeber.money import round_money, to_decimal
+from taktgeber.push.drafts import DRAFT_LINES_TABLE, Draft, read_drafts
+from taktgeber.push.payload import idempotency_key, invoice_element, request_hash
+from taktgeber.sandbox.timefmt import xero_to_ms
+from taktgeber.sandbox.xero_ledger import OUTPUT_VAT_CODE, RECEIVABLES_CODE
 
 DRAFTS_TABLE = "fct_invoice_drafts"
 KPI_TABLE = "rpt_kpi_monthly"
@@ -303,3 +310,322 @@ def void_a_billing_invoice(warehouse: Path) -> str:
     finally:
         con.close()
     return str(number)
+
+
+#: Columns a load adds on the first push day: the sandbox's documents carry them, the
+#: generator's do not (dlt creates a column with its first value that is not null).
+_PUSHED_COLUMNS = {
+    "raw_xero.invoices": {"has_errors": "boolean", "contact__contact_number": "varchar"},
+    "raw_xero.invoices__line_items": {"item_code": "varchar"},
+    "raw_xero.journal_lines": {"tracking_categories": "varchar"},
+}
+
+
+def push_ready_drafts(warehouse: Path, world: Path, count: int = 2) -> list[str]:
+    """A push day, as the next load and build see it: the push job sends ``count`` ready
+    drafts to Xero in one call (each as `taktgeber.push.payload.invoice_element` writes
+    it: AUTHORISED, `Reference` = the draft key, dated and due as the draft, its lines,
+    their tax and its notes), Xero stores each as a sales invoice with the next `INV-`
+    number and posts its journal (as the sandbox does: `taktgeber.sandbox.xero_ledger`),
+    and the ledger records each as succeeded with its lines and their source ids.
+
+    The invoices, their line items, journals and journal lines go into ``warehouse``'s
+    raw tables as a day's Xero load brings them (`updated_date_utc` past the newest
+    invoice's; on the first push day with the columns the sandbox's documents add); the
+    ledger records are appended to ``world``'s `taktgeber/push_ledger.json`, which the
+    next `build(world, …)` imports: pass a copy of the world, not one other builds read.
+    One draft pushed bills time entries only and, with ``count`` ≥ 2, another expenses
+    or milestones too (where the warehouse has such drafts); the rest are the first by
+    draft key. Used by the benchmark and the world sweep; returns the draft keys pushed
+    (none when no draft is ready: then nothing is written).
+    """
+    con = duckdb.connect(str(warehouse))
+    try:
+        candidates = con.execute(
+            f"""
+            select drafts.draft_key, bool_and(lines.kind = 'time') as bills_time_only
+            from {_table(con, DRAFTS_TABLE)} as drafts
+            inner join {_table(con, DRAFT_LINES_TABLE)} as lines
+                on lines.draft_key = drafts.draft_key
+            where drafts.status = 'ready'
+            group by drafts.draft_key
+            order by drafts.draft_key
+            """
+        ).fetchall()
+        first = [key for key, time_only in candidates if time_only][:1]
+        mixed = [key for key, time_only in candidates if not time_only][: 1 if count >= 2 else 0]
+        rest = [key for key, _ in candidates if key not in first + mixed]
+        keys = sorted((first + mixed + rest)[:count])
+        if not keys:
+            return []
+        drafts = [draft for draft in read_drafts(con) if draft.draft_key in keys]
+        con.execute("begin")
+        records = _store_pushed_invoices(con, drafts)
+        con.execute("commit")
+    finally:
+        con.close()
+    ledger = world / "taktgeber" / "push_ledger.json"
+    before = json.loads(ledger.read_text(encoding="utf-8")) if ledger.exists() else []
+    ledger.parent.mkdir(parents=True, exist_ok=True)
+    ledger.write_text(
+        json.dumps(before + records, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    return keys
+
+
+def _store_pushed_invoices(
+    con: duckdb.DuckDBPyConnection, drafts: list[Draft]
+) -> list[dict[str, Any]]:
+    """`push_ready_drafts`' raw Xero rows for ``drafts``, pushed in one call in this
+    order; returns their push-ledger records (DESIGN.md §9)."""
+    for table, columns in _PUSHED_COLUMNS.items():
+        for column, kind in columns.items():
+            con.execute(f"alter table {table} add column if not exists {column} {kind}")
+    stamp = next_xero_stamp(con)
+    now = datetime.fromtimestamp(xero_to_ms(stamp) / 1000, tz=UTC)
+    (highest, width) = con.execute(
+        "select coalesce(max(cast(digits as bigint)), 0), coalesce(max(length(digits)), 4) "
+        "from (select regexp_extract(invoice_number, '^INV-(\\d+)$', 1) as digits "
+        "from raw_xero.invoices) where digits <> ''"
+    ).fetchone()
+    (journal_number,) = con.execute(
+        "select coalesce(max(journal_number), 0) from raw_xero.journals"
+    ).fetchone()
+    accounts = {
+        row[0]: row[1:]
+        for row in con.execute(
+            "select code, account_id, type, name, tax_type from raw_xero.accounts"
+        ).fetchall()
+    }
+    tax_names = dict(con.execute("select tax_type, name from raw_xero.tax_rates").fetchall())
+    elements = [invoice_element(draft, "AUTHORISED") for draft in drafts]
+    key = idempotency_key(
+        [(d.draft_key, request_hash(e)) for d, e in zip(drafts, elements, strict=True)]
+    )
+    records = []
+    for n, (draft, element) in enumerate(zip(drafts, elements, strict=True), start=1):
+        number = f"INV-{highest + n:0{max(4, width)}d}"
+        invoice_id = _pushed_uuid(draft.draft_key, "invoice")
+        day, due = draft.draft_date or now.date(), draft.due_date
+        rate = _currency_rate(con, draft.currency_code, day)
+        name, contact_number = con.execute(
+            "select name, coalesce(contact_number, '') from raw_xero.contacts where contact_id = ?",
+            [draft.xero_contact_id],
+        ).fetchone() or ("", "")
+        items = _stored_line_items(draft.draft_key, element["LineItems"], accounts)
+        sub_total = sum((item["line_amount"] for item in items), Decimal(0))
+        total_tax = sum((item["tax_amount"] for item in items), Decimal(0))
+        invoice = {
+            "reference": draft.draft_key,
+            "fully_paid_on_date": None,
+            "due_date": xero_date(due) if due else None,
+            "type": "ACCREC",
+            "invoice_id": invoice_id,
+            "invoice_number": number,
+            "date": xero_date(day),
+            "date_string": _midnight(day),
+            "due_date_string": _midnight(due) if due else None,
+            "status": "AUTHORISED",
+            "line_amount_types": element["LineAmountTypes"],
+            "sub_total": sub_total,
+            "total_tax": total_tax,
+            "total": sub_total + total_tax,
+            "total_discount": Decimal(0),
+            "currency_code": draft.currency_code,
+            "currency_rate": rate,
+            "amount_due": sub_total + total_tax,
+            "amount_paid": Decimal(0),
+            "amount_credited": Decimal(0),
+            "has_attachments": False,
+            "sent_to_contact": None,
+            "is_discounted": False,
+            "updated_date_utc": stamp,
+            "contact__contact_id": draft.xero_contact_id,
+            "contact__name": name,
+            "_dlt_load_id": "pushed",
+            "_dlt_id": f"pushed-{invoice_id}",
+            "has_errors": False,
+            "contact__contact_number": contact_number,
+        }
+        _insert(con, "raw_xero.invoices", [invoice])
+        _insert(
+            con,
+            "raw_xero.invoices__line_items",
+            [
+                {
+                    **item,
+                    "_dlt_root_id": invoice["_dlt_id"],
+                    "_dlt_parent_id": invoice["_dlt_id"],
+                    "_dlt_list_idx": index,
+                    "_dlt_id": f"pushed-{item['line_item_id']}",
+                    "item_code": "",
+                }
+                for index, item in enumerate(items)
+            ],
+        )
+        journal_id = _pushed_uuid(draft.draft_key, "journal")
+        journal = {
+            "journal_id": journal_id,
+            "journal_number": journal_number + n,
+            "journal_date": xero_date(day),
+            "created_date_utc": stamp,
+            "reference": draft.draft_key,
+            "source_id": invoice_id,
+            "source_type": "ACCREC",
+        }
+        _insert(con, "raw_xero.journals", [journal])
+        lines = []
+        for position, (code, net, tax, tax_type) in enumerate(_journal_postings(items, rate)):
+            account_id, account_type, account_name, _ = accounts.get(code, ("", "", "", None))
+            lines.append(
+                {
+                    "journal_line_id": str(uuid.uuid5(uuid.UUID(journal_id), str(position))),
+                    "journal_id": journal_id,
+                    "account_id": account_id,
+                    "account_code": code,
+                    "account_type": account_type,
+                    "account_name": account_name,
+                    "description": "",
+                    "net_amount": net,
+                    "gross_amount": net + tax,
+                    "tax_amount": tax,
+                    "tax_type": tax_type,
+                    "tax_name": tax_names.get(tax_type, ""),
+                    "tracking_categories": "[]",
+                }
+            )
+        _insert(con, "raw_xero.journal_lines", lines)
+        records.append(_ledger_record(draft, key, now, invoice_id, number))
+    return records
+
+
+def _stored_line_items(
+    draft_key: str, sent: list[dict[str, Any]], accounts: dict[str, tuple[Any, ...]]
+) -> list[dict[str, Any]]:
+    """The line items Xero stores for the ``sent`` ones of an Exclusive invoice: the
+    amount from quantity × unit amount, the tax as sent (the notes, description only,
+    have neither), the tax type as sent, else the account's."""
+    items = []
+    for index, line in enumerate(sent):
+        unit = line.get("UnitAmount")
+        quantity = line.get("Quantity", Decimal(1 if unit is not None else 0))
+        if unit is None and "LineAmount" in line:
+            amount = round_money(line["LineAmount"])
+        else:
+            amount = round_money(quantity * (unit or 0))
+        code = line.get("AccountCode", "")
+        account_tax_type = accounts[code][3] if code in accounts else None
+        items.append(
+            {
+                "line_item_id": _pushed_uuid(draft_key, f"line-{index}"),
+                "description": line["Description"],
+                "quantity": quantity,
+                "unit_amount": unit or Decimal(0),
+                "account_code": code,
+                "tax_type": line.get("TaxType") or account_tax_type or "NONE",
+                "tax_amount": round_money(line.get("TaxAmount", Decimal(0))),
+                "line_amount": amount,
+            }
+        )
+    return items
+
+
+def _journal_postings(
+    items: list[dict[str, Any]], rate: Decimal
+) -> list[tuple[str, Decimal, Decimal, str]]:
+    """The journal Xero posts for a sales invoice with these line items, as (account
+    code, net, tax, tax type): receivables (gross) against revenue per account and tax
+    type (net and its tax, credited) and output VAT, in EUR at the invoice's rate."""
+    revenue: dict[tuple[str, str], list[Decimal]] = {}
+    for item in items:
+        net = round_money(item["line_amount"] / rate)
+        tax = round_money(item["tax_amount"] / rate)
+        if net or tax:
+            bucket = revenue.setdefault(
+                (item["account_code"], item["tax_type"]), [Decimal(0), Decimal(0)]
+            )
+            bucket[0] += net
+            bucket[1] += tax
+    net_eur = sum((net for net, _ in revenue.values()), Decimal(0))
+    tax_eur = sum((tax for _, tax in revenue.values()), Decimal(0))
+    postings = [(RECEIVABLES_CODE, net_eur + tax_eur, Decimal(0), "")]
+    postings += [(code, -net, -tax, tax_type) for (code, tax_type), (net, tax) in revenue.items()]
+    if tax_eur:
+        postings.append((OUTPUT_VAT_CODE, -tax_eur, Decimal(0), ""))
+    return postings
+
+
+def _ledger_record(
+    draft: Draft, key: str, pushed_at: datetime, invoice_id: str, number: str
+) -> dict[str, Any]:
+    """A succeeded push of ``draft`` as the ledger exports it (DESIGN.md §9)."""
+
+    def text(value: Decimal | None) -> str | None:
+        return None if value is None else f"{value:f}"
+
+    return {
+        "draft_key": draft.draft_key,
+        "reference": draft.draft_key,
+        "idempotency_key": key,
+        "status": "succeeded",
+        "attempts": 1,
+        "pushed_at": pushed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "xero_invoice_id": invoice_id,
+        "xero_invoice_number": number,
+        "xero_contact_id": draft.xero_contact_id,
+        "hubspot_company_id": draft.hubspot_company_id,
+        "harvest_project_id": draft.harvest_project_id,
+        "currency": draft.currency_code,
+        "billing_month": draft.billing_month,
+        "tax_category": draft.tax_category,
+        "subtotal": text(round_money(draft.net)),
+        "total_tax": text(round_money(draft.tax)),
+        "total": text(round_money(draft.gross)),
+        "lines": [
+            {
+                "line_no": line.line_no,
+                "kind": line.kind,
+                "description": line.description,
+                "quantity": text(line.quantity),
+                "unit_amount": text(line.unit_amount),
+                "line_amount": text(line.line_amount),
+                "account_code": line.account_code,
+                "harvest_project_id": line.harvest_project_id,
+                "service_type": line.service_type,
+                "source_ids": {kind: ids for kind, ids in line.source_ids.items() if ids},
+            }
+            for line in draft.lines
+        ],
+    }
+
+
+def _pushed_uuid(draft_key: str, part: str) -> str:
+    """A Xero id for a document of the push day, the same for the same draft."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"taktgeber:push-day:{draft_key}:{part}"))
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _currency_rate(con: duckdb.DuckDBPyConnection, currency: str, day: date) -> Decimal:
+    """Units of ``currency`` per EUR that Xero sets on a document of ``day``: the ECB rate
+    (the world's FX seed), the last published on or before it."""
+    if currency == "EUR":
+        return Decimal(1)
+    row = con.execute(
+        f"select units_per_eur from {_table(con, 'fx_rates')} "
+        "where currency_code = ? and rate_date <= ? order by rate_date desc limit 1",
+        [currency, day],
+    ).fetchone()
+    return to_decimal(row[0]) if row else Decimal(1)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        columns = list(rows[0])
+        con.executemany(
+            f"insert into {table} ({', '.join(columns)}) "
+            f"values ({', '.join('?' for _ in columns)})",
+            [[row[column] for column in columns] for row in rows],
+        )
