@@ -35,9 +35,10 @@ where {{ column_name }} < 0
 {#- A primary key: the values that are null or held by more than one row. One query (and
     one dbt node) instead of `unique` plus `not_null`.
     `narrow_to` (a model incremental by reach, macros/incremental/reach.sql): on a
-    narrowed rebuild (a day's time entries, or Xero changes they pass), only the keys of the rows this build wrote
-    are checked — `restaged` (the staged entries: staged_in_invocation), `reached` (a
-    reach model: its rows of the entries its pre_hook noted) or `reached_months` (a
+    narrowed rebuild (a day's time entries, invoices or push ledger), only the keys of
+    the rows this build wrote are checked — `restaged` (the staged entries:
+    staged_in_invocation), `reached` (a reach model: its rows of the time entries its
+    pre_hook noted; every row when it reached other records too) or `reached_months` (a
     per-month reach model: its rows of the months from the first one its pre_hook noted).
     Every other row was kept from the last build, which passed this test, so a duplicate
     or a null now involves a written row. Any other build checks every row. -#}
@@ -101,7 +102,10 @@ having count(*) > 1 or {{ column_name }} is null
         {%- if now.columns[0].values()[0] == 0 -%}
             {{ return(none) }}
         {%- endif -%}
-        {%- if narrow_to == 'reached' -%}
+        {%- if narrow_to == 'reached' and (reaches_kind('expense') or reaches_kind('milestone')) -%}
+        {#- records other than time entries reached (their keys differ by model): every row #}
+        {{ return(none) }}
+        {%- elif narrow_to == 'reached' -%}
         {{ return("harvest_time_entry_id in (select harvest_time_entry_id from " ~ reached
             ~ " where invocation_id = '" ~ invocation_id ~ "')") }}
         {%- else -%}

@@ -20,6 +20,7 @@ from taktgeber.verify_marts import (
     compare_rebuilt_models,
     next_xero_stamp,
     pay_open_invoices,
+    push_ready_drafts,
     void_a_billing_invoice,
 )
 
@@ -351,14 +352,14 @@ def test_a_rebuild_after_only_time_entries_changed_recomputes_only_those_entries
     assert compare_rebuilt_models(warehouse, scratch) == []
 
 
-def test_a_rebuild_after_invoices_paid_keeps_the_per_entry_rows_and_one_after_a_void_does_not(
+def test_a_rebuild_after_invoices_paid_keeps_the_per_entry_rows_and_one_after_a_void_reaches_its_work(
     rebuilt, tmp_path: Path
 ):
     """A day on which two invoices are paid (new payments, the invoices PAID) and a time
     entry is edited: what the per-entry models read of Xero is as it was, so they recompute
     only the restaged entries, while receivables and DSO are recomputed. A voided invoice
-    changes what they read (its work is unbilled again): every record is recomputed. After
-    each, every model equals a build from scratch."""
+    changes what they read of it (its work is unbilled again): the work records it billed
+    are recomputed, no other. After each, every model equals a build from scratch."""
     world, built, _, _ = rebuilt
     warehouse = tmp_path / "paid.duckdb"
     shutil.copyfile(built, warehouse)
@@ -384,7 +385,7 @@ def test_a_rebuild_after_invoices_paid_keeps_the_per_entry_rows_and_one_after_a_
         "raw_xero.invoices",
         "raw_xero.payments",
     ]
-    assert _fingerprint_kept(warehouse) is True
+    assert _changed_billing_inputs(warehouse) == []
     reached = {
         r[0]
         for r in _rows(
@@ -427,16 +428,80 @@ def test_a_rebuild_after_invoices_paid_keeps_the_per_entry_rows_and_one_after_a_
     assert _first_months(warehouse)[1:] == [due_month, due_month]
     _assert_equals_a_build_from_scratch(world, warehouse, tmp_path / "redated-scratch.duckdb")
 
+    # a voided invoice: the rebuild reaches the work it billed, and nothing else
     voided = void_a_billing_invoice(warehouse)
+    billed_on_it = {
+        r[0]
+        for r in _rows(
+            warehouse,
+            f"select work_item_id from int_work_billings_linked where invoice_number = '{voided}'",
+        )
+    }
+    (voided_id,) = _rows(
+        warehouse,
+        f"select xero_invoice_id from stg_xero__invoices where invoice_number = '{voided}'",
+    )[0]
     unvoided = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
     assert unvoided.ok, unvoided.failures
     assert unvoided.rebuilt_from == ["raw_xero.invoices"]
-    assert _fingerprint_kept(warehouse) is False
+    assert _changed_billing_inputs(warehouse) == [f"invoice:{voided_id}"]
+    assert billed_on_it and _reached_work_items(warehouse) == billed_on_it
     assert _rows(
         warehouse,
         f"select count(*) from int_work_billings_linked where invoice_number = '{voided}'",
     ) == [(0,)]
     _assert_equals_a_build_from_scratch(world, warehouse, tmp_path / "void-scratch.duckdb")
+
+
+def test_a_push_day_reaches_the_work_on_the_pushed_drafts(rebuilt, tmp_path: Path):
+    """A push day: two ready drafts (one of time entries only, one with expenses or
+    milestones too) become sales invoices in Xero with their journals, and records of the
+    push ledger. The rebuild recomputes exactly the work records on their lines, the
+    drafts are gone, and every model equals a build from scratch."""
+    world, built, _, _ = rebuilt
+    pushed_world = tmp_path / "world"
+    shutil.copytree(world.world, pushed_world)
+    warehouse = tmp_path / "pushed.duckdb"
+    shutil.copyfile(built, warehouse)
+    shutil.copytree(build_dirs(built)[0], build_dirs(warehouse)[0])
+    assert build(world=pushed_world, as_of=world.as_of, warehouse=warehouse).ok
+    keys = push_ready_drafts(warehouse, pushed_world, count=2)
+    assert len(keys) == 2
+    listed = ",".join(f"'{k}'" for k in keys)
+    on_the_drafts = {
+        r[0]
+        for r in _rows(
+            warehouse,
+            "select kind || ':' || id from ("
+            "select 'time' as kind, cast(unnest(harvest_time_entry_ids) as varchar) as id "
+            f"from fct_invoice_draft_lines where draft_key in ({listed}) union all "
+            "select 'expense', cast(unnest(harvest_expense_ids) as varchar) "
+            f"from fct_invoice_draft_lines where draft_key in ({listed}) union all "
+            "select 'milestone', unnest(hubspot_line_item_ids) "
+            f"from fct_invoice_draft_lines where draft_key in ({listed}))",
+        )
+    }
+    assert any(not item.startswith("time:") for item in on_the_drafts)
+
+    pushed = build(world=pushed_world, as_of=world.as_of, warehouse=warehouse)
+    assert pushed.ok, pushed.failures
+    assert "raw_taktgeber.push_ledger" in pushed.rebuilt_from
+    assert "raw_xero.invoices" in pushed.rebuilt_from
+    changed = _changed_billing_inputs(warehouse)
+    assert [c for c in changed if c.startswith("ledger:")] == sorted(f"ledger:{k}" for k in keys)
+    assert len([c for c in changed if c.startswith("invoice:")]) == 2
+    assert _reached_work_items(warehouse) == on_the_drafts
+    assert _rows(
+        warehouse, f"select count(*) from fct_invoice_drafts where draft_key in ({listed})"
+    ) == [(0,)]
+    assert _rows(
+        warehouse,
+        "select count(distinct work_item_id) from int_work_billings_linked "
+        f"where invoice_number in (select invoice_number from stg_xero__invoices where reference in ({listed}))",
+    ) == [(len(on_the_drafts),)]
+    _assert_equals_a_build_from_scratch_of(
+        pushed_world, world.as_of, warehouse, tmp_path / "pushed-scratch.duckdb"
+    )
 
 
 def test_a_day_of_payments_loaded_from_xero_keeps_every_per_entry_row(
@@ -465,7 +530,7 @@ def test_a_day_of_payments_loaded_from_xero_keeps_every_per_entry_row(
         "raw_xero.invoices__line_items",
         "raw_xero.payments",
     ]
-    assert _fingerprint_kept(warehouse) is True
+    assert _changed_billing_inputs(warehouse) == []
     assert _rows(
         warehouse, "select count(*) from taktgeber_meta.reached__int_work_items_billed"
     ) == [(0,)]
@@ -543,19 +608,38 @@ def _invoice_kpis_first_changed(warehouse: Path) -> str:
     )[0][0]
 
 
-def _fingerprint_kept(warehouse: Path) -> bool:
-    """Whether the last build found what the per-entry models read of Xero as it was."""
-    return _rows(
-        warehouse,
-        "select before.fingerprint = now.fingerprint and before.invoices = now.invoices "
-        "from taktgeber_meta.before__int_xero_invoices_fingerprinted as before "
-        "cross join int_xero_invoices_fingerprinted as now",
-    )[0][0]
+def _reached_work_items(warehouse: Path) -> set[str]:
+    """The work records the last narrowed rebuild reached (the billings model's note)."""
+    return {
+        r[0]
+        for r in _rows(
+            warehouse, "select work_item_id from taktgeber_meta.reached__int_work_billings_linked"
+        )
+    }
+
+
+def _changed_billing_inputs(warehouse: Path) -> list[str]:
+    """The invoices and ledger records the last build found changed in what the per-entry
+    models read of them (the fingerprint's post_hook notes)."""
+    return [
+        r[0]
+        for r in _rows(
+            warehouse,
+            "select distinct fingerprint_key "
+            "from taktgeber_meta.changed__int_billing_inputs_fingerprinted order by 1",
+        )
+    ]
 
 
 def _assert_equals_a_build_from_scratch(world, warehouse: Path, scratch: Path) -> None:
+    _assert_equals_a_build_from_scratch_of(world.world, world.as_of, warehouse, scratch)
+
+
+def _assert_equals_a_build_from_scratch_of(
+    world: Path, as_of: date, warehouse: Path, scratch: Path
+) -> None:
     shutil.copyfile(warehouse, scratch)
-    full = build(world=world.world, as_of=world.as_of, warehouse=scratch, full_refresh=True)
+    full = build(world=world, as_of=as_of, warehouse=scratch, full_refresh=True)
     assert full.ok, full.failures
     assert compare_rebuilt_models(warehouse, scratch) == []
 

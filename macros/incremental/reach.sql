@@ -1,41 +1,43 @@
-{#- Reach: what a rebuild after a day's time entries recomputes below the staged entries.
+{#- Reach: what a rebuild after a day's changes recomputes of the per-record models.
 
-    When a build's only changed input is `raw_harvest.time_entries` (taktgeber.build runs
-    dbt with TAKTGEBER_CHANGED_SOURCES naming the changed sources; same code, seeds, vars
-    and as_of as the last passing build), a per-record model keyed by time entry need not
-    recompute every record: only the rows of the entries that changed can differ. The same
-    holds when Xero changed too but not in anything these models read of it (payments, an
-    invoice paid: `rebuild_reaches_only_time_entries`, `int_xero_invoices_fingerprinted`);
-    then no entry at all may be reached. Such a
-    model is `incremental` with `incremental_strategy: append` and
-    `pre-hook: "{{ delete_reached_rows('harvest_time_entry_id') }}"` (dbt_project.yml,
-    `&incremental_by_reach`):
+    When a build's changed inputs are time entries, Xero invoices, payments, credit notes
+    or journals, or the push ledger (taktgeber.build runs dbt with
+    TAKTGEBER_CHANGED_SOURCES naming the changed sources; same code, seeds, vars and as_of
+    as the last passing build), a per-record model keyed by work record need not recompute
+    every record: only the rows of the records the changes reach can differ. Such a model
+    is `incremental` with `incremental_strategy: append` and a pre_hook
+    `delete_reached_rows(time_key, item_key)` (dbt_project.yml, `&incremental_by_reach`):
 
-    - narrowed rebuild: the hook notes the reached entries (in
-      `taktgeber_meta.reached__<model>`), deletes the model's rows of them, and the model
-      selects only those entries (`{% if rebuild_reaches_only_time_entries() %}` …
-      `in {{ reached_time_entries() }}`);
-    - any other incremental run (other sources, code, seeds or as_of changed, or dbt run by
-      hand without the variable): the hook deletes every row and the model selects
-      everything, the same result as a table build;
+    - narrowed rebuild (`rebuild_is_narrowed`): the hook notes the reached work records
+      (in `taktgeber_meta.reached__<model>`), deletes the model's rows of them, and the
+      model selects only those records (`in {{ reached_ids('time') }}`,
+      `in_reached_work_items`);
+    - any other incremental run (other sources, code, seeds or as_of changed, a contact
+      gained or lost its last sales invoice, or dbt run by hand without the variable): the
+      hook deletes every row and the model selects everything, the same result as a table
+      build;
     - first build or `--full-refresh`: a plain table build.
 
-    The reached entries are the ones restaged by this dbt invocation (their
-    `staged_in_invocation`) and the ones it deleted from the staged entries (deleted in
-    Harvest, noted by the staging model). Models whose rows depend on groups of entries
-    reach whole groups: corrections the invoices that billed a reached entry before or
-    bill one now (`delete_rows_of_reached_invoices`), draft items the customer months a
-    reached entry was or may now be drafted in (`delete_rows_of_reached_customer_months`)
-    and so the draft lines (`delete_rows_of_upstream_customer_months`),
-    the work KPIs the months from the earliest date a reached entry had or has
-    (`delete_rows_of_reached_months`), the KPI rows in long format those months
-    (`delete_rows_of_reached_kpi_months`) and so the per-customer KPI mart
-    (`delete_rows_of_upstream_months`). Receivables and DSO read time entries only
-    through the month spine: they recompute every month when it changed, else the months
-    from the first one whose invoices, payments or credit allocations changed
-    (`delete_rows_of_changed_receivable_months`), none after time entries alone. Primary-key tests of the per-entry models check
-    the keys the rebuild wrote, and the tests of the per-month models the months it wrote
-    (`narrow_to`, macros/generic_tests.sql). -#}
+    The reached work records (`note_reached_work_items`, the billings model's first
+    pre_hook) are the time entries restaged by this dbt invocation (their
+    `staged_in_invocation`) or deleted from the staged entries (deleted in Harvest), and
+    the records linked before or now to an invoice or ledger record whose fingerprint
+    changed (`int_billing_inputs_fingerprinted`: what these models read of it). A payment
+    or an invoice paid changes no fingerprint and so reaches no record. Models whose rows
+    depend on groups of records reach whole groups: corrections the invoices that billed
+    a reached record before or bill one now, and the changed invoices
+    (`delete_rows_of_reached_invoices`), draft items the customer months a reached record
+    was or may now be drafted in (`delete_rows_of_reached_customer_months`) and so the
+    draft lines (`delete_rows_of_upstream_customer_months`), the work KPIs the months from
+    the earliest date a reached record had or has (`delete_rows_of_reached_months`), the
+    KPI rows in long format those months (`delete_rows_of_reached_kpi_months`) and so the
+    per-customer KPI mart (`delete_rows_of_upstream_months`). Receivables and DSO read
+    time entries only through the month spine: they recompute every month when it
+    changed, else the months from the first one whose invoices, payments or credit
+    allocations changed (`delete_rows_of_changed_receivable_months`), none after time
+    entries alone. Primary-key tests of the per-entry models check the keys the rebuild
+    wrote, and the tests of the per-month models the months it wrote (`narrow_to`,
+    macros/generic_tests.sql). -#}
 
 {#- Whether `taktgeber_meta.<name>` exists now. Asked of the database: dbt's relation cache
     does not see the tables hooks create with plain SQL. -#}
@@ -58,24 +60,25 @@
 {%- endmacro %}
 
 
-{#- The Xero sources a narrowed rebuild may follow: what the per-entry models read of them
-    is in `int_xero_invoices_fingerprinted` (invoices, their lines, the credit allocated to
-    them), or nothing (payments: only the enriched invoices' paid and due amounts, which
-    they do not read; journals). -#}
-{% macro xero_sources_reach_may_pass() %}
+{#- The sources other than time entries a narrowed rebuild may follow: what the per-entry
+    models read of them is in `int_billing_inputs_fingerprinted` (invoices, their lines, the
+    credit allocated to them, the push ledger), or nothing (payments: only the enriched
+    invoices' paid and due amounts, which they do not read; journals). -#}
+{% macro sources_reach_may_pass() %}
     {{ return([
         'raw_xero.invoices', 'raw_xero.invoices__line_items', 'raw_xero.payments',
         'raw_xero.credit_notes', 'raw_xero.credit_notes__allocations',
         'raw_xero.journals', 'raw_xero.journal_lines',
+        'raw_taktgeber.push_ledger', 'raw_taktgeber.push_ledger_lines',
     ]) }}
 {%- endmacro %}
 
 
-{#- Whether the per-entry models can keep the rows of every entry this build does not
-    restage: on an incremental run, when the only changed sources are time entries and
-    Xero sources whose changes leave what those models read of Xero as it was (payments,
-    an invoice paid; `xero_unchanged_for_work_items`). -#}
-{% macro rebuild_reaches_only_time_entries() %}
+{#- Whether the per-entry models keep the rows of every work record this build does not
+    reach (`note_reached_work_items`): on an incremental run, when the only changed sources
+    are time entries and `sources_reach_may_pass`, and the contacts with sales invoices are
+    the ones they were (`invoice_changes_reach_bounded`). -#}
+{% macro rebuild_is_narrowed() %}
     {#- a dbt unit test renders the model with no relation of its own (`this` is none) -#}
     {%- if this is none or not is_incremental() -%}
         {{ return(false) }}
@@ -83,69 +86,148 @@
     {%- if changed_sources() == ['raw_harvest.time_entries'] -%}
         {{ return(true) }}
     {%- endif -%}
-    {{ return(changes_reach_may_pass() and xero_unchanged_for_work_items()) }}
+    {{ return(changes_reach_may_pass() and invoice_changes_reach_bounded()) }}
 {%- endmacro %}
 
 
-{#- Whether every changed source is time entries or one of `xero_sources_reach_may_pass`
+{#- Whether every changed source is time entries or one of `sources_reach_may_pass`
     (so a rebuild may be narrowed; false when every source may have changed). -#}
 {% macro changes_reach_may_pass() %}
     {%- set changed = changed_sources() -%}
-    {%- set passable = ['raw_harvest.time_entries'] + xero_sources_reach_may_pass() -%}
+    {%- set passable = ['raw_harvest.time_entries'] + sources_reach_may_pass() -%}
     {{ return(changed | length > 0 and changed | reject('in', passable) | list | length == 0) }}
 {%- endmacro %}
 
 
-{#- Whether what the per-entry models read of Xero is as the last build left it: the
-    fingerprint `int_xero_invoices_fingerprinted` built in this dbt invocation equals the
-    one its pre_hook noted, or the fingerprint was not rebuilt (none of its inputs
-    changed). Asked when each narrowed model is compiled, after the fingerprint's build
-    (int_work_billings_linked and int_receivables_month_ended depend on it, and every
-    other caller on one of them). -#}
-{% macro xero_unchanged_for_work_items() %}
-    {%- if not execute -%}
-        {{ return(false) }}
-    {%- endif -%}
-    {#- from the graph, not ref(): a ref here would be a dependency of every caller -#}
-    {%- set fingerprint = graph.nodes['model.' ~ project_name ~ '.int_xero_invoices_fingerprinted'] -%}
-    {%- if not meta_table_exists('before__' ~ fingerprint.alias) -%}
-        {{ return(false) }}
-    {%- endif -%}
-    {%- set same = run_query(
-        "select coalesce(("
-        ~ " select before.invoices is not distinct from now.invoices"
-        ~ " and before.fingerprint is not distinct from now.fingerprint"
-        ~ " from taktgeber_meta.before__" ~ fingerprint.alias ~ " as before"
-        ~ " cross join " ~ fingerprint.relation_name ~ " as now"
-        ~ " where before.invocation_id = '" ~ invocation_id ~ "'"
-        ~ "), true)") -%}
-    {{ return(same.columns[0].values()[0]) }}
+{#- The fingerprint model's node (from the graph, not ref(): a ref in a macro every
+    per-entry model calls would be a dependency of each). -#}
+{% macro billing_inputs_fingerprint() %}
+    {{ return(graph.nodes['model.' ~ project_name ~ '.int_billing_inputs_fingerprinted']) }}
 {%- endmacro %}
 
 
-{#- pre_hook of `int_xero_invoices_fingerprinted`: notes, with this invocation's id, the
-    fingerprint the last build left (nulls on a first build). -#}
-{% macro note_fingerprint_before() %}
+{#- Whether the changed invoices and ledger records reach only the work records linked to
+    them: `int_billing_inputs_fingerprinted` was not rebuilt by this dbt invocation (none of
+    its inputs changed), or its post_hook found that the contacts with sales invoices are
+    the ones they were (a contact with one is a customer, for the master-data links that
+    every record's customer goes through). Asked when each narrowed model is compiled,
+    after the fingerprint's build (int_work_billings_linked and int_receivables_month_ended
+    depend on it, and every other caller on one of them). -#}
+{% macro invoice_changes_reach_bounded() %}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set noted = 'bounded__' ~ billing_inputs_fingerprint().alias -%}
+    {%- if not meta_table_exists(noted) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set bounded = run_query(
+        "select coalesce((select bounded from taktgeber_meta." ~ noted
+        ~ " where invocation_id = '" ~ invocation_id ~ "'), true)") -%}
+    {{ return(bounded.columns[0].values()[0]) }}
+{%- endmacro %}
+
+
+{#- The fingerprint's columns, for its notes. -#}
+{% macro fingerprint_columns() %}
+    {{ return([
+        'fingerprint_key', 'record_kind', 'xero_invoice_id', 'invoice_number', 'reference',
+        'xero_contact_id', 'harvest_time_entry_ids', 'harvest_expense_ids',
+        'hubspot_line_item_ids', 'row_hash',
+    ]) }}
+{%- endmacro %}
+
+
+{#- pre_hook of `int_billing_inputs_fingerprinted`: notes the rows the last build left
+    (none on a first build, or when the last build's table had other columns; then the
+    post_hook finds the changes unbounded). -#}
+{% macro note_fingerprints_before() %}
+    {%- set columns = fingerprint_columns() -%}
+    {%- set relation = load_relation(this) -%}
+    {%- set kept = relation is not none and (
+        adapter.get_columns_in_relation(relation) | map(attribute='name') | list) == columns -%}
     create schema if not exists taktgeber_meta;
     create or replace table taktgeber_meta.before__{{ this.identifier }} as
-    {%- if load_relation(this) is not none %}
-    select invoices, fingerprint, '{{ invocation_id }}' as invocation_id
+    {%- if kept %}
+    select {{ columns | join(', ') }}, '{{ invocation_id }}' as invocation_id
     from {{ this }}
     {%- else %}
-    select null::bigint as invoices, null::varchar as fingerprint, '{{ invocation_id }}' as invocation_id
-    {%- endif %}
+    select
+        null::varchar as fingerprint_key, null::varchar as record_kind,
+        null::varchar as xero_invoice_id, null::varchar as invoice_number,
+        null::varchar as reference, null::varchar as xero_contact_id,
+        null::bigint[] as harvest_time_entry_ids, null::bigint[] as harvest_expense_ids,
+        null::varchar[] as hubspot_line_item_ids, null::ubigint as row_hash,
+        '{{ invocation_id }}' as invocation_id
+    where false
+    {%- endif %};
+    comment on table taktgeber_meta.before__{{ this.identifier }} is '{{ "noted" if kept else "none" }}'
+{%- endmacro %}
+
+
+{#- post_hook of `int_billing_inputs_fingerprinted`: notes the rows that differ from the
+    last build's, as they were (`side` before) and are (now), and whether the changes are
+    bounded: the last build's rows were noted, and no contact gained or lost its last
+    sales invoice. -#}
+{% macro note_changed_fingerprints() %}
+    {%- set before = 'taktgeber_meta.before__' ~ this.identifier -%}
+    {%- set columns = fingerprint_columns() -%}
+    create or replace table taktgeber_meta.changed__{{ this.identifier }} as
+    with changed_keys as (
+        select coalesce(before.fingerprint_key, now.fingerprint_key) as fingerprint_key
+        from {{ before }} as before
+        full join {{ this }} as now
+            on before.fingerprint_key = now.fingerprint_key
+        where before.row_hash is distinct from now.row_hash
+    )
+    select 'before' as side, {{ columns | join(', ') }}, '{{ invocation_id }}' as invocation_id
+    from {{ before }}
+    where fingerprint_key in (select fingerprint_key from changed_keys)
+    union all
+    select 'now' as side, {{ columns | join(', ') }}, '{{ invocation_id }}' as invocation_id
+    from {{ this }}
+    where fingerprint_key in (select fingerprint_key from changed_keys);
+    create or replace table taktgeber_meta.bounded__{{ this.identifier }} as
+    with contacts_before as (
+        select distinct xero_contact_id from {{ before }}
+        where record_kind = 'invoice' and xero_contact_id is not null
+    ),
+    contacts_now as (
+        select distinct xero_contact_id from {{ this }}
+        where record_kind = 'invoice' and xero_contact_id is not null
+    ),
+    changed as (
+        select * from taktgeber_meta.changed__{{ this.identifier }}
+        where record_kind = 'invoice' and xero_contact_id is not null
+    )
+    select
+        '{{ invocation_id }}' as invocation_id,
+        coalesce((
+            select comment = 'noted' from duckdb_tables()
+            where database_name = current_database() and schema_name = 'taktgeber_meta'
+                and table_name = 'before__{{ this.identifier }}'
+        ), false)
+        and not exists (
+            select 1 from changed
+            where changed.side = 'before'
+                and changed.xero_contact_id not in (select xero_contact_id from contacts_now)
+        )
+        and not exists (
+            select 1 from changed
+            where changed.side = 'now'
+                and changed.xero_contact_id not in (select xero_contact_id from contacts_before)
+        ) as bounded
 {%- endmacro %}
 
 
 {#- SQL (a query): the time entries restaged by this dbt invocation, and those it deleted
     from the staged entries (gone from Harvest), as the staging model's post_hook noted
-    them. A narrowed rebuild follows a passing build, after which every model here held
-    exactly the staged entries: these are all the entries whose rows can differ. -#}
+    them. -#}
 {% macro changed_or_vanished_entries() %}
     {%- set staged = ref('stg_harvest__time_entries') -%}
     {%- if 'raw_harvest.time_entries' not in changed_sources() -%}
     select cast(null as bigint) as harvest_time_entry_id
-    where false {#- only Xero changed: no entry was restaged #}
+    where false {#- no entry was restaged #}
     {%- else -%}
     select harvest_time_entry_id
     from {{ staged }}
@@ -158,43 +240,189 @@
 {%- endmacro %}
 
 
-{#- SQL: the ids of the time entries this narrowed rebuild reaches, as the pre_hook noted
-    them (before it deleted their rows). -#}
-{% macro reached_time_entries() %}
-    (select harvest_time_entry_id from taktgeber_meta.reached__{{ this.identifier }})
+{#- The table of the work records this narrowed rebuild reaches, noted by the billings
+    model's first pre_hook (`note_reached_work_items`). -#}
+{% macro reached_work_items_table() %}
+    {{ return('taktgeber_meta.reached__' ~ billings_alias()) }}
 {%- endmacro %}
 
 
-{#- pre_hook of a reach-incremental model. `entry_key`: its time entry id column (null on
-    rows of other records). A narrowed rebuild notes the reached entries — restaged by this
-    dbt invocation, or held by this model but no longer staged (deleted in Harvest) — and
-    deletes their rows; any other incremental run deletes every row. Before deleting,
-    `note_invoices` notes the invoices of those rows, `note_first_date` (date columns) the
-    earliest of those dates on them. -#}
-{% macro delete_reached_rows(entry_key, note_invoices=false, note_first_date=none) %}
-    {%- if this is none or not is_incremental() -%}
+{#- The billings model's table name (from the graph: the model itself asks too). -#}
+{% macro billings_alias() %}
+    {{ return(graph.nodes['model.' ~ project_name ~ '.int_work_billings_linked'].alias) }}
+{%- endmacro %}
+
+
+{#- pre_hook of int_work_billings_linked (before `delete_reached_rows`), on a narrowed
+    rebuild: notes the work records it reaches, with this invocation's id:
+    - the time entries restaged or deleted by this invocation;
+    - the records linked, before this build, to an invoice whose fingerprint changed (or to
+      the invoice a changed ledger record named);
+    - the time entries and expenses whose Harvest invoice number is a changed invoice's,
+      before or now;
+    - the records named by a changed ledger record, before or now, and by a ledger record
+      that names a changed invoice by id or reference.
+    A narrowed rebuild follows a passing build, after which every per-entry model held
+    exactly what its inputs gave: only these records' rows can differ. -#}
+{% macro note_reached_work_items() %}
+    {%- if this is none or not is_incremental() or not rebuild_is_narrowed() -%}
     select 1
-    {%- elif rebuild_reaches_only_time_entries() -%}
+    {%- else -%}
+    {%- set fingerprint = billing_inputs_fingerprint() -%}
+    {%- set changed = 'taktgeber_meta.changed__' ~ fingerprint.alias -%}
     create schema if not exists taktgeber_meta;
     create or replace table taktgeber_meta.reached__{{ this.identifier }} as
-    select reached.harvest_time_entry_id, '{{ invocation_id }}' as invocation_id
-    from ({{ changed_or_vanished_entries() }}) as reached;
-    {#- the invocation that noted them, also when it reached none (a day of Xero changes only) #}
-    comment on table taktgeber_meta.reached__{{ this.identifier }} is '{{ invocation_id }}';
+    with changed as (
+        {%- if meta_table_exists('changed__' ~ fingerprint.alias) %}
+        select * from {{ changed }} where invocation_id = '{{ invocation_id }}'
+        {%- else %}
+        select null::varchar as record_kind, null::varchar as xero_invoice_id,
+            null::varchar as invoice_number, null::varchar as reference,
+            null::bigint[] as harvest_time_entry_ids, null::bigint[] as harvest_expense_ids,
+            null::varchar[] as hubspot_line_item_ids
+        where false
+        {%- endif %}
+    ),
+    changed_invoices as (
+        select xero_invoice_id, invoice_number, reference from changed where record_kind = 'invoice'
+    ),
+    named_ledger as (
+        -- changed ledger records, before and now, and those naming a changed invoice
+        select harvest_time_entry_ids, harvest_expense_ids, hubspot_line_item_ids
+        from changed
+        where record_kind = 'ledger'
+        union all
+        select harvest_time_entry_ids, harvest_expense_ids, hubspot_line_item_ids
+        from {{ fingerprint.relation_name }}
+        where record_kind = 'ledger'
+            and (xero_invoice_id in (select xero_invoice_id from changed_invoices)
+                or reference in (select reference from changed_invoices where reference is not null))
+    ),
+    linked_before as (
+        select work_item_kind, source_id
+        from {{ this }}
+        where xero_invoice_id in (
+            select xero_invoice_id from changed_invoices
+            union
+            select xero_invoice_id from changed where record_kind = 'ledger' and xero_invoice_id is not null
+        )
+    ),
+    reached as (
+        select 'time' as work_item_kind, cast(entries.harvest_time_entry_id as varchar) as source_id
+        from ({{ changed_or_vanished_entries() }}) as entries
+        union
+        select work_item_kind, source_id from linked_before
+        union
+        select 'time', cast(harvest_time_entry_id as varchar)
+        from {{ ref('stg_harvest__time_entries') }}
+        where harvest_invoice_number in (select invoice_number from changed_invoices)
+        union
+        select 'expense', cast(harvest_expense_id as varchar)
+        from {{ ref('stg_harvest__expenses') }}
+        where harvest_invoice_number in (select invoice_number from changed_invoices)
+        union
+        select 'time', cast(unnest(harvest_time_entry_ids) as varchar) from named_ledger
+        union
+        select 'expense', cast(unnest(harvest_expense_ids) as varchar) from named_ledger
+        union
+        select 'milestone', unnest(hubspot_line_item_ids) from named_ledger
+    )
+    select
+        reached.work_item_kind || ':' || reached.source_id as work_item_id,
+        reached.work_item_kind,
+        reached.source_id,
+        case when reached.work_item_kind = 'time' then cast(reached.source_id as bigint) end as harvest_time_entry_id,
+        case when reached.work_item_kind = 'expense' then cast(reached.source_id as bigint) end as harvest_expense_id,
+        case when reached.work_item_kind = 'milestone' then reached.source_id end as hubspot_line_item_id,
+        '{{ invocation_id }}' as invocation_id
+    from reached
+    where reached.source_id is not null;
+    {#- the invocation that noted them, also when it reached none (a day of payments only) #}
+    comment on table taktgeber_meta.reached__{{ this.identifier }} is '{{ invocation_id }}'
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Whether this narrowed rebuild reaches work records of `kind` (time, expense,
+    milestone), as the billings model noted them; true for the billings model itself,
+    whose SQL is compiled before its pre_hook notes them. Lets a model skip the filters of
+    kinds no record of which is reached. -#}
+{% macro reaches_kind(kind) %}
+    {%- if not execute or this is none or this.identifier == billings_alias() -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set table = reached_work_items_table() -%}
+    {%- if not meta_table_exists(table.split('.')[1]) -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set found = run_query(
+        "select count(*) from " ~ table ~ " where invocation_id = '" ~ invocation_id
+        ~ "' and work_item_kind = '" ~ kind ~ "'") -%}
+    {{ return(found.columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
+
+{#- SQL (a subquery): the ids of the reached work records of `kind`, as `noted` (a table;
+    default this model's reach note) holds them: time entry ids (bigint), expense ids
+    (bigint), milestone line item ids (varchar), or `work_item_id`s of every kind but
+    time (`other_than_time`). -#}
+{% macro reached_ids(kind, noted=none) %}
+    {%- set noted = noted or 'taktgeber_meta.reached__' ~ this.identifier -%}
+    {%- if kind == 'other_than_time' -%}
+    (select work_item_id from {{ noted }} where work_item_kind <> 'time')
+    {%- else -%}
+    {%- set column = {'time': 'harvest_time_entry_id', 'expense': 'harvest_expense_id', 'milestone': 'hubspot_line_item_id'}[kind] -%}
+    (select {{ column }} from {{ noted }} where work_item_kind = '{{ kind }}')
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- SQL condition: the row is of a reached work record. `time_key`: its time entry id
+    (null on rows of other records); `item_key`: its work_item_id (`kind:source id`), none
+    for a model of time entries only. The second semi-join is left out when no record
+    other than a time entry is reached (the usual day: one bigint semi-join). -#}
+{% macro in_reached_work_items(time_key, item_key=none, noted=none) %}
+    {%- if item_key is not none and (reaches_kind('expense') or reaches_kind('milestone')) -%}
+    ({{ time_key }} in {{ reached_ids('time', noted) }} or {{ item_key }} in {{ reached_ids('other_than_time', noted) }})
+    {%- else -%}
+    {{ time_key }} in {{ reached_ids('time', noted) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- pre_hook of a reach-incremental model. `time_key`, `item_key`: as for
+    `in_reached_work_items`. A narrowed rebuild notes the reached work records (a copy of
+    the billings model's note, `noted_here` for the billings model itself) and deletes
+    their rows; any other incremental run deletes every row. Before deleting,
+    `note_invoices` notes the invoices of those rows, `note_first_date` (date columns) the
+    earliest of those dates on them. -#}
+{% macro delete_reached_rows(time_key, item_key=none, note_invoices=false, note_first_date=none, noted_here=false) %}
+    {%- if this is none or not is_incremental() -%}
+    select 1
+    {%- elif rebuild_is_narrowed() -%}
+    {%- set reached = 'taktgeber_meta.reached__' ~ this.identifier -%}
+    {%- if not noted_here %}
+    create schema if not exists taktgeber_meta;
+    create or replace table {{ reached }} as
+    select * from {{ reached_work_items_table() }}
+    where invocation_id = '{{ invocation_id }}';
+    {#- the invocation that noted them, also when it reached none (a day of payments only) #}
+    comment on table {{ reached }} is '{{ invocation_id }}';
+    {%- endif %}
     {%- if note_invoices %}
-    create or replace table taktgeber_meta.reached__{{ this.identifier }}__invoices as
+    create or replace table {{ reached }}__invoices as
     select distinct xero_invoice_id, '{{ invocation_id }}' as invocation_id
     from {{ this }}
-    where {{ entry_key }} in (select harvest_time_entry_id from taktgeber_meta.reached__{{ this.identifier }});
+    where {{ in_reached_work_items(time_key, item_key) }};
     {%- endif %}
     {%- if note_first_date %}
-    create or replace table taktgeber_meta.reached__{{ this.identifier }}__first_date as
+    create or replace table {{ reached }}__first_date as
     select min(least({{ note_first_date | join(', ') }})) as first_date, '{{ invocation_id }}' as invocation_id
     from {{ this }}
-    where {{ entry_key }} in (select harvest_time_entry_id from taktgeber_meta.reached__{{ this.identifier }});
+    where {{ in_reached_work_items(time_key, item_key) }};
     {%- endif %}
     delete from {{ this }}
-    where {{ entry_key }} in (select harvest_time_entry_id from taktgeber_meta.reached__{{ this.identifier }})
+    where {{ in_reached_work_items(time_key, item_key) }}
     {%- else -%}
     delete from {{ this }}
     {%- endif -%}
@@ -208,14 +436,16 @@
 
 
 {#- pre_hook of a model keyed by invoice (corrections): a narrowed rebuild reaches the
-    invoices that billed a reached entry before this build (noted by the billings model's
-    pre_hook when it deleted their links) or bill one now, and deletes their rows; any
-    other incremental run deletes every row. -#}
+    invoices that billed a reached work record before this build (noted by the billings
+    model's pre_hook when it deleted their links) or bill one now, and the invoices whose
+    fingerprint changed; it deletes their rows. Any other incremental run deletes every
+    row. -#}
 {% macro delete_rows_of_reached_invoices() %}
     {%- if this is none or not is_incremental() -%}
     select 1
-    {%- elif rebuild_reaches_only_time_entries() -%}
+    {%- elif rebuild_is_narrowed() -%}
     {%- set billings = ref('int_work_billings_linked') -%}
+    {%- set fingerprint = billing_inputs_fingerprint() -%}
     create or replace table taktgeber_meta.reached__{{ this.identifier }} as
     select xero_invoice_id
     from taktgeber_meta.reached__{{ billings.identifier }}__invoices
@@ -223,7 +453,13 @@
     union
     select xero_invoice_id
     from {{ billings }}
-    where harvest_time_entry_id in (select harvest_time_entry_id from taktgeber_meta.reached__{{ billings.identifier }});
+    where {{ in_reached_work_items('harvest_time_entry_id', 'work_item_id', reached_work_items_table()) }}
+    {%- if meta_table_exists('changed__' ~ fingerprint.alias) %}
+    union
+    select xero_invoice_id
+    from taktgeber_meta.changed__{{ fingerprint.alias }}
+    where invocation_id = '{{ invocation_id }}' and record_kind = 'invoice'
+    {%- endif %};
     delete from {{ this }}
     where xero_invoice_id in {{ reached_invoices() }}
     {%- else -%}
@@ -252,24 +488,23 @@
 
 {#- pre_hook of the draft items (rows grouped into drafts per customer × currency × month
     [× project]; a draft's key covers its whole group). A narrowed rebuild reaches every
-    customer month a reached entry was drafted in before or may be drafted in now, and
+    customer month a reached work record was drafted in before or may be drafted in now, and
     the customer months of the rows whose project's over-budget flag changed; it deletes
     their rows. Any other incremental run deletes every row. -#}
 {% macro delete_rows_of_reached_customer_months() %}
     {%- if this is none or not is_incremental() -%}
     select 1
-    {%- elif rebuild_reaches_only_time_entries() -%}
+    {%- elif rebuild_is_narrowed() -%}
+    {%- set reached = reached_work_items_table() %}
     create or replace table taktgeber_meta.reached__{{ this.identifier }} as
-    with reached_entries as (
-        {{ changed_or_vanished_entries() }}
-    )
     select drafted.hubspot_company_id, cast(drafted.billing_month || '-01' as date) as month_start
     from {{ this }} as drafted
-    where drafted.harvest_time_entry_id in (select harvest_time_entry_id from reached_entries)
+    where {{ in_reached_work_items(
+        'drafted.harvest_time_entry_id', "drafted.work_item_kind || ':' || drafted.source_id", reached) }}
     union
     select work_items.hubspot_company_id, date_trunc('month', work_items.work_date)
     from {{ ref('int_work_items_billed') }} as work_items
-    where work_items.harvest_time_entry_id in (select harvest_time_entry_id from reached_entries)
+    where {{ in_reached_work_items('work_items.harvest_time_entry_id', 'work_items.work_item_id', reached) }}
         and work_items.hubspot_company_id is not null
     union
     select drafted.hubspot_company_id, cast(drafted.billing_month || '-01' as date)
@@ -328,7 +563,7 @@
 {% macro delete_rows_of_upstream_customer_months(upstream) %}
     {%- if this is none or not is_incremental() -%}
     select 1
-    {%- elif rebuild_reaches_only_time_entries() -%}
+    {%- elif rebuild_is_narrowed() -%}
     delete from {{ this }}
     where {{ in_upstream_customer_months(upstream, 'hubspot_company_id', "cast(billing_month || '-01' as date)") }}
     {%- else -%}
@@ -362,7 +597,7 @@
     {%- set dates = work_kpi_month_dates() -%}
     {%- if this is none or not is_incremental() -%}
     select 1
-    {%- elif rebuild_reaches_only_time_entries() -%}
+    {%- elif rebuild_is_narrowed() -%}
     {%- set valued = ref(valued) -%}
     {%- set first_month -%}
         with first_dates as (
@@ -372,7 +607,8 @@
             union all
             select least({{ dates | join(', ') }})
             from {{ valued }}
-            where harvest_time_entry_id in (select harvest_time_entry_id from taktgeber_meta.reached__{{ valued.identifier }})
+            where {{ in_reached_work_items(
+                'harvest_time_entry_id', 'work_item_id', 'taktgeber_meta.reached__' ~ valued.identifier) }}
         )
         select strftime(min(first_dates.first_date), '%Y-%m') as first_month
         from first_dates
@@ -428,7 +664,7 @@
 {% macro delete_rows_of_changed_receivable_months(spine, invoices, settlements) %}
     {%- if this is none or not is_incremental() -%}
     select 1
-    {%- elif rebuild_reaches_only_time_entries() -%}
+    {%- elif rebuild_is_narrowed() -%}
     {%- set seen_spine = 'taktgeber_meta.spine_of__' ~ this.identifier -%}
     {%- set seen_inputs = 'taktgeber_meta.inputs_of__' ~ this.identifier -%}
     {%- if meta_table_exists('spine_of__' ~ this.identifier)
@@ -530,7 +766,7 @@
 {% macro delete_rows_of_reached_kpi_months(work, receivables, rebuilt, spine) %}
     {%- if this is none or not is_incremental() -%}
     select 1
-    {%- elif rebuild_reaches_only_time_entries() -%}
+    {%- elif rebuild_is_narrowed() -%}
     {%- set first_month -%}
         with work as (
             select noted.first_month
@@ -577,7 +813,7 @@
 {% macro delete_rows_of_upstream_months(upstream, spine) %}
     {%- if this is none or not is_incremental() -%}
     select 1
-    {%- elif rebuild_reaches_only_time_entries() -%}
+    {%- elif rebuild_is_narrowed() -%}
     {%- set noted -%}
         taktgeber_meta.reached__{{ ref(upstream).identifier }} as noted
         where noted.invocation_id = '{{ invocation_id }}'

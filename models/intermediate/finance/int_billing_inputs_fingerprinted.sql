@@ -1,12 +1,16 @@
-{#- One row: what the per-entry models incremental by reach (macros/incremental/reach.sql)
-    read of the Xero sales invoices, as a count and an order-free sum of row hashes. Per
-    ACCREC invoice of any status: its number, reference, contact, date, currency, amounts,
-    whether it is posted (AUTHORISED, PAID), live but not posted (DRAFT, SUBMITTED) or gone,
-    the credit allocated to it by `as_of_date`, and the tax type of its first line. Payments
-    and the move from AUTHORISED to PAID change none of these.
-    The pre_hook (`note_fingerprint_before`) keeps the row the last build left. A rebuild
-    after Xero changes whose fingerprint is the same keeps the per-entry rows
-    (`xero_unchanged_for_work_items`); any other Xero change recomputes every record. -#}
+{#- What the per-entry models incremental by reach (macros/incremental/reach.sql) read of
+    the Xero sales invoices and of the push ledger, one row per record with a hash of it.
+    Per ACCREC invoice of any status: its number, reference, contact, date, currency,
+    amounts, whether it is posted (AUTHORISED, PAID), live but not posted (DRAFT,
+    SUBMITTED) or gone, the credit allocated to it by `as_of_date`, and the tax type of its
+    first line. Per push-ledger record: its status, Xero invoice id, reference (else its
+    draft key: what it is matched on) and the source records its lines name. Payments and
+    the move from AUTHORISED to PAID change none of these.
+    The pre_hook (`note_fingerprints_before`) keeps the rows the last build left, the
+    post_hook (`note_changed_fingerprints`) the rows that differ now. A narrowed rebuild
+    reaches the work records linked to a changed record before or now
+    (`note_reached_work_items`); a change of which contacts have sales invoices (they make
+    a contact a customer, for the master-data links) recomputes every record. -#}
 
 with
 
@@ -23,6 +27,14 @@ credit_allocations as (
     -- here rather than through the enriched invoices, which wait for payments and
     -- contacts: the per-entry models wait for this model
     select * from {{ ref('int_credit_allocations_dated') }}
+),
+
+ledger as (
+    select * from {{ ref('stg_taktgeber__push_ledger') }}
+),
+
+ledger_lines as (
+    select * from {{ ref('stg_taktgeber__push_ledger_lines') }}
 ),
 
 credited as (
@@ -43,8 +55,17 @@ first_lines as (
     group by invoice_line_items.invoice_dlt_id
 ),
 
-projected as (
+invoice_records as (
     select
+        'invoice:' || invoices.xero_invoice_id as fingerprint_key,
+        'invoice' as record_kind,
+        invoices.xero_invoice_id,
+        invoices.invoice_number,
+        invoices.reference,
+        invoices.xero_contact_id,
+        cast(null as bigint[]) as harvest_time_entry_ids,
+        cast(null as bigint[]) as harvest_expense_ids,
+        cast(null as varchar[]) as hubspot_line_item_ids,
         hash(
             invoices.xero_invoice_id,
             invoices.invoice_number,
@@ -70,12 +91,46 @@ projected as (
     where invoices.invoice_type = 'ACCREC'
 ),
 
-final as (
+ledger_sources as (
     select
-        'xero_sales_invoices' as fingerprint_id,
-        count(*) as invoices,
-        cast(coalesce(sum(cast(projected.row_hash as hugeint)), 0) as varchar) as fingerprint
-    from projected
+        ledger_lines.draft_key,
+        flatten(list(ledger_lines.harvest_time_entry_ids order by ledger_lines.line_no)) as harvest_time_entry_ids,
+        flatten(list(ledger_lines.harvest_expense_ids order by ledger_lines.line_no)) as harvest_expense_ids,
+        flatten(list(ledger_lines.hubspot_line_item_ids order by ledger_lines.line_no)) as hubspot_line_item_ids
+    from ledger_lines
+    group by ledger_lines.draft_key
+),
+
+ledger_records as (
+    select
+        'ledger:' || ledger.draft_key as fingerprint_key,
+        'ledger' as record_kind,
+        ledger.xero_invoice_id,
+        cast(null as varchar) as invoice_number,
+        -- what the "billed on" rule matches a ledger record's invoice on
+        coalesce(ledger.reference, ledger.draft_key) as reference,
+        cast(null as varchar) as xero_contact_id,
+        ledger_sources.harvest_time_entry_ids,
+        ledger_sources.harvest_expense_ids,
+        ledger_sources.hubspot_line_item_ids,
+        hash(
+            ledger.draft_key,
+            ledger.push_status,
+            ledger.xero_invoice_id,
+            ledger.reference,
+            ledger_sources.harvest_time_entry_ids,
+            ledger_sources.harvest_expense_ids,
+            ledger_sources.hubspot_line_item_ids
+        ) as row_hash
+    from ledger
+    left join ledger_sources
+        on ledger.draft_key = ledger_sources.draft_key
+),
+
+final as (
+    select * from invoice_records
+    union all
+    select * from ledger_records
 )
 
 select * from final

@@ -7,10 +7,11 @@
     × project when the company invoices per project — its draft key, and the conditions
     that block its draft.
     Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a rebuild after
-    only time entries changed recomputes the customer months a changed entry was or may
+    time entries, invoices or the push ledger changed recomputes the customer months a
+    reached work record was or may
     now be drafted in, and those whose project's over-budget flag changed. -#}
 
-{%- set narrow = rebuild_reaches_only_time_entries() %}
+{%- set narrow = rebuild_is_narrowed() %}
 
 -- depends_on: {{ ref('stg_harvest__time_entries') }}
 

@@ -3,10 +3,10 @@
     per milestone. Line net = round(quantity × price, 2), half-up. Each line keeps the ids
     of the source records it bills, and its draft's customer and billing month.
     Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a rebuild after
-    only time entries changed recomputes the lines of the customer months the draft items
+    time entries, invoices or the push ledger changed recomputes the lines of the customer months the draft items
     recomputed (a draft's key covers one customer, currency and month). -#}
 
-{%- set narrow = rebuild_reaches_only_time_entries() %}
+{%- set narrow = rebuild_is_narrowed() %}
 
 with
 

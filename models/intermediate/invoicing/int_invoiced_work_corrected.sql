@@ -8,10 +8,10 @@
     own). One row per correction line; no rows when the invoice bills no more than its
     work is worth now.
     Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a rebuild after
-    only time entries changed recomputes the invoices that billed a changed entry before
-    or bill one now. -#}
+    time entries, invoices or the push ledger changed recomputes the invoices that billed a
+    reached work record before or bill one now, and the changed invoices. -#}
 
-{%- set narrow = rebuild_reaches_only_time_entries() %}
+{%- set narrow = rebuild_is_narrowed() %}
 
 with
 

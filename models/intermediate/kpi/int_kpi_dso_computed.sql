@@ -9,7 +9,7 @@
     month reached while AR was left count. 0.1 day, half-up.
     dso_simple: AR ÷ gross sales of the last 90 days (month end − 89 … month end) × 90. -#}
 
-{%- set narrow = rebuild_reaches_only_time_entries() %}
+{%- set narrow = rebuild_is_narrowed() %}
 
 -- the pre_hook drops the rows of months no longer in the spine
 -- depends_on: {{ ref('int_kpi_months_spined') }}

@@ -22,18 +22,18 @@
       invoice is dated in the month: Σ billed value ÷ Σ hours × contracted rate (EUR at
       spent_date), 4 decimals.
     Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a rebuild after
-    only time entries changed recomputes the months from the earliest spent or invoice
-    date a changed entry had or has; earlier months cannot change. -#}
+    time entries, invoices or the push ledger changed recomputes the months from the
+    earliest spent or invoice date a reached work record had or has; earlier months cannot change. -#}
 
-{%- set narrow = rebuild_reaches_only_time_entries() %}
+{%- set narrow = rebuild_is_narrowed() %}
 
 with
 
 months as (
     select * from {{ ref('int_kpi_months_spined') }}
     {%- if narrow %}
-    -- a rebuild after only time entries changed: the months from the earliest date a
-    -- changed entry had or has (macros/incremental/reach.sql)
+    -- a narrowed rebuild: the months from the earliest date a reached work record had
+    -- or has (macros/incremental/reach.sql)
     where month >= {{ reached_first_month() }}
     {%- endif %}
 ),

@@ -8,7 +8,7 @@
     recomputed or the invoice KPIs rebuilt differently (every month when the month spine
     changed). -#}
 
-{%- set narrow = rebuild_reaches_only_time_entries() %}
+{%- set narrow = rebuild_is_narrowed() %}
 
 -- depends_on: {{ ref('int_receivables_month_ended') }}
 

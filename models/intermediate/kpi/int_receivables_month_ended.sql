@@ -8,10 +8,10 @@
     entries reach these rows only through the spine). The customers (scopes) come from
     the last month, whose invoices include every earlier month's. -#}
 
-{%- set narrow = rebuild_reaches_only_time_entries() %}
+{%- set narrow = rebuild_is_narrowed() %}
 
 -- built first: the narrowing is decided the same way here and in the pre_hook
--- depends_on: {{ ref('int_xero_invoices_fingerprinted') }}
+-- depends_on: {{ ref('int_billing_inputs_fingerprinted') }}
 
 with
 

@@ -4,11 +4,11 @@
     per hour of a billable time entry with a rate mismatch, the date of its first invoice
     of any status, and the date of its first posted (AUTHORISED or PAID) Harvest invoice.
     Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a rebuild after
-    only time entries changed revalues only those entries, and notes the earliest date of
-    their old rows, from which int_kpi_work_computed recomputes its months. -#}
+    time entries, invoices or the push ledger changed revalues only the work records it
+    reaches, and notes the earliest date of their old rows, from which int_kpi_work_computed recomputes its months. -#}
 
 -- depends_on: {{ ref('stg_harvest__time_entries') }}
-{%- set narrow = rebuild_reaches_only_time_entries() %}
+{%- set narrow = rebuild_is_narrowed() %}
 
 with
 
@@ -47,7 +47,7 @@ work_entries as (
     from work_items
     where work_items.work_item_kind in ('time', 'expense')
     {%- if narrow %}
-        and work_items.harvest_time_entry_id in {{ reached_time_entries() }}
+        and {{ in_reached_work_items('work_items.harvest_time_entry_id', 'work_items.work_item_id') }}
     {%- endif %}
 ),
 
@@ -56,7 +56,7 @@ reached_billings as (
     from billings
     where billings.work_item_kind in ('time', 'expense')
     {%- if narrow %}
-        and billings.harvest_time_entry_id in {{ reached_time_entries() }}
+        and {{ in_reached_work_items('billings.harvest_time_entry_id', 'billings.work_item_id') }}
     {%- endif %}
 ),
 

@@ -3,10 +3,10 @@
     (lowest line item id on a tie; only a closed-won deal is a contract), else the rate card row for that service type, the
     project client's currency and the spent date (latest `valid_from` on an overlap).
     `has_rate_mismatch` when a contracted rate exists and differs from the billable rate.
-    Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a rebuild after only time entries
-    changed rechecks only those entries. -#}
+    Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a narrowed rebuild
+    rechecks only the time entries it reaches. -#}
 
-{%- set narrow = rebuild_reaches_only_time_entries() %}
+{%- set narrow = rebuild_is_narrowed() %}
 
 with
 
@@ -60,7 +60,7 @@ entries as (
     where work_items.work_item_kind = 'time'
         and work_items.is_billable
     {%- if narrow %}
-        and work_items.harvest_time_entry_id in {{ reached_time_entries() }}
+        and work_items.harvest_time_entry_id in {{ reached_ids('time') }}
     {%- endif %}
 
 ),

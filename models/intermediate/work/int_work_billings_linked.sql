@@ -9,13 +9,14 @@
     longer exist in Harvest keep their rows (corrections credit them). `is_posted` =
     AUTHORISED or PAID (the "invoice" of the KPIs). Per-record summaries (`is_billed` at
     as_of_date, first billed date): int_work_items_billed.
-    Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a rebuild after only time entries
-    changed relinks only those entries. -#}
+    Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a narrowed rebuild
+    relinks only the work records it reaches, which its first pre_hook notes for every
+    per-entry model (`note_reached_work_items`). -#}
 
-{%- set narrow = rebuild_reaches_only_time_entries() %}
+{%- set narrow = rebuild_is_narrowed() %}
 
--- built first: a rebuild after Xero changes asks it whether this model's rows can stay
--- depends_on: {{ ref('int_xero_invoices_fingerprinted') }}
+-- built first: a rebuild after Xero or ledger changes reads what changed in it
+-- depends_on: {{ ref('int_billing_inputs_fingerprinted') }}
 
 with
 
@@ -72,7 +73,7 @@ harvest_records as (
     from time_entries
     where time_entries.harvest_invoice_number is not null
     {%- if narrow %}
-        and time_entries.harvest_time_entry_id in {{ reached_time_entries() }}
+        and time_entries.harvest_time_entry_id in {{ reached_ids('time') }}
     {%- endif %}
     union all
     select
@@ -82,7 +83,7 @@ harvest_records as (
     from expenses
     where expenses.harvest_invoice_number is not null
     {%- if narrow %}
-        and false  -- expenses did not change
+        and expenses.harvest_expense_id in {{ reached_ids('expense') }}
     {%- endif %}
 
 ),
@@ -121,7 +122,6 @@ ledger_sources as (
         'time' as work_item_kind,
         cast(unnest(ledger_lines.harvest_time_entry_ids) as varchar) as source_id
     from ledger_lines
-    {%- if not narrow %}
     union all
     select
         ledger_lines.draft_key,
@@ -134,7 +134,6 @@ ledger_sources as (
         'milestone' as work_item_kind,
         cast(unnest(ledger_lines.hubspot_line_item_ids) as varchar) as source_id
     from ledger_lines
-    {%- endif %}
 
 ),
 
@@ -150,7 +149,9 @@ by_ledger as (
         on ledger_sources.draft_key = ledger_invoices.draft_key
     where ledger_invoices.xero_invoice_id is not null
     {%- if narrow %}
-        and try_cast(ledger_sources.source_id as bigint) in {{ reached_time_entries() }}
+        and (ledger_sources.work_item_kind, ledger_sources.source_id) in (
+            select reached.work_item_kind, reached.source_id from taktgeber_meta.reached__{{ this.identifier }} as reached
+        )
     {%- endif %}
 
 ),

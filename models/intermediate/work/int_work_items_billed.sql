@@ -9,10 +9,10 @@
     int_work_billings_linked (the "billed on" rule of DESIGN.md §4) links to it.
     `is_billed` counts invoices dated on or before `as_of_date`. The one home of a work
     record's attributes for the checks, the drafts and the KPIs.
-    Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a rebuild after only time entries
-    changed recomputes only those entries' rows. -#}
+    Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a narrowed rebuild
+    recomputes only the rows of the work records it reaches. -#}
 
-{%- set narrow = rebuild_reaches_only_time_entries() %}
+{%- set narrow = rebuild_is_narrowed() %}
 
 with
 
@@ -100,7 +100,7 @@ time_items as (
     left join service_catalogue
         on time_entries.task_name = service_catalogue.task_name
     {%- if narrow %}
-    where time_entries.harvest_time_entry_id in {{ reached_time_entries() }}
+    where time_entries.harvest_time_entry_id in {{ reached_ids('time') }}
     {%- endif %}
 
 ),
@@ -129,7 +129,7 @@ expense_items as (
         expenses.harvest_invoice_number
     from expenses
     {%- if narrow %}
-    where false  -- expenses did not change
+    where {{ 'expenses.harvest_expense_id in ' ~ reached_ids('expense') if reaches_kind('expense') else 'false' }}
     {%- endif %}
 
 ),
@@ -193,7 +193,7 @@ milestone_items as (
         and deals.is_won
         and deals.billing_model = 'fixed_price'
     {%- if narrow %}
-        and false  -- milestones did not change
+        and {{ 'line_items.hubspot_line_item_id in ' ~ reached_ids('milestone') if reaches_kind('milestone') else 'false' }}
     {%- endif %}
 
 ),
@@ -216,7 +216,7 @@ billed as (
         min(billings.invoice_date) as first_billed_date
     from billings
     {%- if narrow %}
-    where billings.harvest_time_entry_id in {{ reached_time_entries() }}
+    where {{ in_reached_work_items('billings.harvest_time_entry_id', 'billings.work_item_id') }}
     {%- endif %}
     group by billings.work_item_id
 

@@ -6,7 +6,7 @@
     Incremental (dbt_project.yml, macros/incremental/reach.sql): a rebuild after only time
     entries changed copies the months the KPIs in long format recomputed. -#}
 
-{%- set narrow = rebuild_reaches_only_time_entries() %}
+{%- set narrow = rebuild_is_narrowed() %}
 
 -- depends_on: {{ ref('int_kpi_months_spined') }}
 

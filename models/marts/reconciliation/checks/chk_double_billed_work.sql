@@ -1,10 +1,10 @@
 {#- Time entry or expense billed on two or more existing invoices (any date) that are not
     fully credited by as_of.
     One finding per time entry or expense; at stake: its value (EUR at its spent date).
-    Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a rebuild after only time entries
-    changed rechecks only those entries. -#}
+    Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a narrowed rebuild
+    rechecks only the work records it reaches. -#}
 
-{%- set narrow = rebuild_reaches_only_time_entries() %}
+{%- set narrow = rebuild_is_narrowed() %}
 
 -- depends_on: {{ ref('stg_harvest__time_entries') }}
 
@@ -37,7 +37,7 @@ work as (
         -- billed on two invoices or more (each listed once): the rest cannot be flagged
         and len(work_items.billed_invoice_ids) >= 2
     {%- if narrow %}
-        and work_items.harvest_time_entry_id in {{ reached_time_entries() }}
+        and {{ in_reached_work_items('work_items.harvest_time_entry_id', 'work_items.work_item_id') }}
     {%- endif %}
 
 ),
