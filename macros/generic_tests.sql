@@ -102,7 +102,7 @@ having count(*) > 1 or {{ column_name }} is null
         {%- if now.columns[0].values()[0] == 0 -%}
             {{ return(none) }}
         {%- endif -%}
-        {%- if narrow_to == 'reached' and (reaches_kind('expense') or reaches_kind('milestone')) -%}
+        {%- if narrow_to == 'reached' and reached_kinds() | reject('equalto', 'time') | list | length > 0 -%}
         {#- records other than time entries reached (their keys differ by model): every row #}
         {{ return(none) }}
         {%- elif narrow_to == 'reached' -%}

@@ -52,6 +52,26 @@
 {%- endmacro %}
 
 
+{#- The comment of table `taktgeber_meta.<name>` and of its column `column` (none: no
+    column asked), in one query; none when the table does not exist. The reach notes say
+    in their comments which dbt invocation wrote them and what they hold. -#}
+{% macro meta_table_comments(name, column=none) %}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set found = run_query(
+        "select tables.comment, columns.comment from duckdb_tables() as tables"
+        ~ " left join duckdb_columns() as columns on columns.table_oid = tables.table_oid"
+        ~ " and columns.column_name = '" ~ (column or '') ~ "'"
+        ~ " where tables.database_name = current_database()"
+        ~ " and tables.schema_name = 'taktgeber_meta' and tables.table_name = '" ~ name ~ "'") -%}
+    {%- if found.rows | length == 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return([found.rows[0][0] or '', found.rows[0][1] or '']) }}
+{%- endmacro %}
+
+
 {#- The sources changed since the last passing build, as taktgeber.build named them
     (empty: every source may have changed). -#}
 {% macro changed_sources() %}
@@ -114,17 +134,15 @@
     after the fingerprint's build (int_work_billings_linked and int_receivables_month_ended
     depend on it, and every other caller on one of them). -#}
 {% macro invoice_changes_reach_bounded() %}
-    {%- if not execute -%}
+    {%- set note = meta_table_comments('changed__' ~ billing_inputs_fingerprint().alias) -%}
+    {%- if note is none -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set noted = 'bounded__' ~ billing_inputs_fingerprint().alias -%}
-    {%- if not meta_table_exists(noted) -%}
-        {{ return(false) }}
+    {%- set noted_by, _, verdict = note[0].partition(':') -%}
+    {%- if noted_by != invocation_id -%}
+        {{ return(true) }}  {#- not rebuilt by this invocation: none of its inputs changed #}
     {%- endif -%}
-    {%- set bounded = run_query(
-        "select coalesce((select bounded from taktgeber_meta." ~ noted
-        ~ " where invocation_id = '" ~ invocation_id ~ "'), true)") -%}
-    {{ return(bounded.columns[0].values()[0]) }}
+    {{ return(verdict == 'bounded') }}
 {%- endmacro %}
 
 
@@ -166,9 +184,7 @@
 
 
 {#- post_hook of `int_billing_inputs_fingerprinted`: notes the rows that differ from the
-    last build's, as they were (`side` before) and are (now), and whether the changes are
-    bounded: the last build's rows were noted, and no contact gained or lost its last
-    sales invoice. -#}
+    last build's, as they were (`side` before) and are (now). -#}
 {% macro note_changed_fingerprints() %}
     {%- set before = 'taktgeber_meta.before__' ~ this.identifier -%}
     {%- set columns = fingerprint_columns() -%}
@@ -187,36 +203,35 @@
     select 'now' as side, {{ columns | join(', ') }}, '{{ invocation_id }}' as invocation_id
     from {{ this }}
     where fingerprint_key in (select fingerprint_key from changed_keys);
-    create or replace table taktgeber_meta.bounded__{{ this.identifier }} as
-    with contacts_before as (
-        select distinct xero_contact_id from {{ before }}
-        where record_kind = 'invoice' and xero_contact_id is not null
-    ),
-    contacts_now as (
-        select distinct xero_contact_id from {{ this }}
-        where record_kind = 'invoice' and xero_contact_id is not null
-    ),
-    changed as (
-        select * from taktgeber_meta.changed__{{ this.identifier }}
-        where record_kind = 'invoice' and xero_contact_id is not null
-    )
-    select
-        '{{ invocation_id }}' as invocation_id,
-        coalesce((
-            select comment = 'noted' from duckdb_tables()
-            where database_name = current_database() and schema_name = 'taktgeber_meta'
-                and table_name = 'before__{{ this.identifier }}'
-        ), false)
-        and not exists (
-            select 1 from changed
-            where changed.side = 'before'
-                and changed.xero_contact_id not in (select xero_contact_id from contacts_now)
-        )
-        and not exists (
-            select 1 from changed
-            where changed.side = 'now'
-                and changed.xero_contact_id not in (select xero_contact_id from contacts_before)
-        ) as bounded
+    comment on table taktgeber_meta.changed__{{ this.identifier }} is '{{ invocation_id }}'
+{%- endmacro %}
+
+
+{#- Second post_hook of `int_billing_inputs_fingerprinted`: labels the note of changed rows
+    (its comment: `<invocation>:bounded` or `:unbounded`) with whether the changes are
+    bounded: the last build's rows were noted, and no contact gained its first or lost its
+    last sales invoice. Rendered after the first hook ran, so it can ask. -#}
+{% macro label_changed_fingerprints() %}
+    {%- set before = 'taktgeber_meta.before__' ~ this.identifier -%}
+    {%- set changed = 'taktgeber_meta.changed__' ~ this.identifier -%}
+    {%- set bounded = run_query(
+        "with contacts_before as ("
+        ~ " select distinct xero_contact_id from " ~ before
+        ~ " where record_kind = 'invoice' and xero_contact_id is not null),"
+        ~ " contacts_now as ("
+        ~ " select distinct xero_contact_id from " ~ this
+        ~ " where record_kind = 'invoice' and xero_contact_id is not null),"
+        ~ " changed as (select * from " ~ changed
+        ~ " where record_kind = 'invoice' and xero_contact_id is not null)"
+        ~ " select coalesce((select comment = 'noted' from duckdb_tables()"
+        ~ " where database_name = current_database() and schema_name = 'taktgeber_meta'"
+        ~ " and table_name = 'before__" ~ this.identifier ~ "'), false)"
+        ~ " and not exists (select 1 from changed where side = 'before'"
+        ~ " and xero_contact_id not in (select xero_contact_id from contacts_now))"
+        ~ " and not exists (select 1 from changed where side = 'now'"
+        ~ " and xero_contact_id not in (select xero_contact_id from contacts_before))"
+    ).columns[0].values()[0] if execute else false -%}
+    comment on table {{ changed }} is '{{ invocation_id }}:{{ "bounded" if bounded else "unbounded" }}'
 {%- endmacro %}
 
 
@@ -265,8 +280,17 @@
     A narrowed rebuild follows a passing build, after which every per-entry model held
     exactly what its inputs gave: only these records' rows can differ. -#}
 {% macro note_reached_work_items() %}
-    {%- if this is none or not is_incremental() or not rebuild_is_narrowed() -%}
+    {%- if this is none -%}
     select 1
+    {%- elif not is_incremental() or not rebuild_is_narrowed() -%}
+    {#- none reached: the note exists for every model that copies it #}
+    create schema if not exists taktgeber_meta;
+    create or replace table taktgeber_meta.reached__{{ this.identifier }} as
+    select
+        null::varchar as work_item_id, null::varchar as work_item_kind, null::varchar as source_id,
+        null::bigint as harvest_time_entry_id, null::bigint as harvest_expense_id,
+        null::varchar as hubspot_line_item_id, '{{ invocation_id }}' as invocation_id
+    where false
     {%- else -%}
     {%- set fingerprint = billing_inputs_fingerprint() -%}
     {%- set changed = 'taktgeber_meta.changed__' ~ fingerprint.alias -%}
@@ -343,22 +367,45 @@
 {%- endmacro %}
 
 
-{#- Whether this narrowed rebuild reaches work records of `kind` (time, expense,
-    milestone), as the billings model noted them; true for the billings model itself,
-    whose SQL is compiled before its pre_hook notes them. Lets a model skip the filters of
-    kinds no record of which is reached. -#}
-{% macro reaches_kind(kind) %}
+{#- Second pre_hook of int_work_billings_linked: on a narrowed rebuild, labels the column
+    `work_item_kind` of the reached work records' note with the kinds it holds (e.g.
+    `time,expense`), which `reached_kinds` reads in one query. -#}
+{% macro label_reached_kinds() %}
+    {%- if this is none or not is_incremental() or not rebuild_is_narrowed() -%}
+    select 1
+    {%- else -%}
+    {%- set kinds = run_query(
+        "select coalesce(string_agg(distinct work_item_kind, ',' order by work_item_kind), '')"
+        ~ " from taktgeber_meta.reached__" ~ this.identifier) -%}
+    comment on column taktgeber_meta.reached__{{ this.identifier }}.work_item_kind is '{{ kinds.columns[0].values()[0] }}'
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The kinds of work records (time, expense, milestone) this narrowed rebuild reaches,
+    as the billings model noted them: only time entries when they are all that changed;
+    none when the billings model was not rebuilt (nothing it reads changed); every kind for
+    the billings model itself, whose SQL is compiled before its pre_hooks note them. Lets
+    a model leave out the filters of kinds no record of which is reached. -#}
+{% macro reached_kinds() %}
+    {%- set every = ['time', 'expense', 'milestone'] -%}
     {%- if not execute or this is none or this.identifier == billings_alias() -%}
-        {{ return(true) }}
+        {{ return(every) }}
     {%- endif -%}
-    {%- set table = reached_work_items_table() -%}
-    {%- if not meta_table_exists(table.split('.')[1]) -%}
-        {{ return(true) }}
+    {%- if changed_sources() == ['raw_harvest.time_entries'] -%}
+        {{ return(['time']) }}
     {%- endif -%}
-    {%- set found = run_query(
-        "select count(*) from " ~ table ~ " where invocation_id = '" ~ invocation_id
-        ~ "' and work_item_kind = '" ~ kind ~ "'") -%}
-    {{ return(found.columns[0].values()[0] > 0) }}
+    {%- set note = meta_table_comments('reached__' ~ billings_alias(), 'work_item_kind') -%}
+    {%- if note is none or note[0] != invocation_id -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {{ return(note[1].split(',') if note[1] else []) }}
+{%- endmacro %}
+
+
+{#- Whether this narrowed rebuild reaches work records of `kind` (`reached_kinds`). -#}
+{% macro reaches_kind(kind) %}
+    {{ return(kind in reached_kinds()) }}
 {%- endmacro %}
 
 
@@ -382,7 +429,7 @@
     for a model of time entries only. The second semi-join is left out when no record
     other than a time entry is reached (the usual day: one bigint semi-join). -#}
 {% macro in_reached_work_items(time_key, item_key=none, noted=none) %}
-    {%- if item_key is not none and (reaches_kind('expense') or reaches_kind('milestone')) -%}
+    {%- if item_key is not none and reached_kinds() | reject('equalto', 'time') | list | length > 0 -%}
     ({{ time_key }} in {{ reached_ids('time', noted) }} or {{ item_key }} in {{ reached_ids('other_than_time', noted) }})
     {%- else -%}
     {{ time_key }} in {{ reached_ids('time', noted) }}
