@@ -37,8 +37,9 @@ where {{ column_name }} < 0
     `narrow_to` (a model incremental by reach, macros/incremental/reach.sql): on a
     narrowed rebuild (a day's time entries, invoices or push ledger), only the keys of
     the rows this build wrote are checked — `restaged` (the staged entries:
-    staged_in_invocation), `reached` (a reach model: its rows of the time entries its
-    pre_hook noted; every row when it reached other records too) or `reached_months` (a
+    staged_in_invocation), `reached` (a reach model: its rows of the work records its
+    pre_hook noted, by time entry and, when it reached other records too, work_item_id)
+    or `reached_months` (a
     per-month reach model: its rows of the months from the first one its pre_hook noted).
     Every other row was kept from the last build, which passed this test, so a duplicate
     or a null now involves a written row. Any other build checks every row. -#}
@@ -102,12 +103,22 @@ having count(*) > 1 or {{ column_name }} is null
         {%- if now.columns[0].values()[0] == 0 -%}
             {{ return(none) }}
         {%- endif -%}
-        {%- if narrow_to == 'reached' and reached_kinds() | reject('equalto', 'time') | list | length > 0 -%}
-        {#- records other than time entries reached (their keys differ by model): every row #}
+        {%- if narrow_to == 'reached' -%}
+        {%- set entries = "harvest_time_entry_id in (select harvest_time_entry_id from " ~ reached
+            ~ " where invocation_id = '" ~ invocation_id ~ "')" -%}
+        {%- if reached_kinds() | reject('equalto', 'time') | list | length == 0 -%}
+        {{ return(entries) }}
+        {%- endif -%}
+        {#- records other than time entries reached too: by work_item_id, or every row of a
+            model without one that is not of time entries alone -#}
+        {%- set columns = adapter.get_columns_in_relation(model) | map(attribute='name') | list -%}
+        {%- if 'work_item_id' in columns -%}
+        {{ return("(" ~ entries ~ " or work_item_id in (select work_item_id from " ~ reached
+            ~ " where invocation_id = '" ~ invocation_id ~ "' and work_item_kind <> 'time'))") }}
+        {%- elif 'work_item_kind' not in columns and 'harvest_expense_id' not in columns -%}
+        {{ return(entries) }}
+        {%- endif -%}
         {{ return(none) }}
-        {%- elif narrow_to == 'reached' -%}
-        {{ return("harvest_time_entry_id in (select harvest_time_entry_id from " ~ reached
-            ~ " where invocation_id = '" ~ invocation_id ~ "')") }}
         {%- else -%}
         {{ return("month >= (select first_month from " ~ reached
             ~ " where invocation_id = '" ~ invocation_id ~ "')") }}

@@ -150,8 +150,7 @@
 {% macro fingerprint_columns() %}
     {{ return([
         'fingerprint_key', 'record_kind', 'xero_invoice_id', 'invoice_number', 'reference',
-        'xero_contact_id', 'harvest_time_entry_ids', 'harvest_expense_ids',
-        'hubspot_line_item_ids', 'row_hash',
+        'xero_contact_id', 'row_hash',
     ]) }}
 {%- endmacro %}
 
@@ -173,9 +172,7 @@
     select
         null::varchar as fingerprint_key, null::varchar as record_kind,
         null::varchar as xero_invoice_id, null::varchar as invoice_number,
-        null::varchar as reference, null::varchar as xero_contact_id,
-        null::bigint[] as harvest_time_entry_ids, null::bigint[] as harvest_expense_ids,
-        null::varchar[] as hubspot_line_item_ids, null::ubigint as row_hash,
+        null::varchar as reference, null::varchar as xero_contact_id, null::ubigint as row_hash,
         '{{ invocation_id }}' as invocation_id
     where false
     {%- endif %};
@@ -271,12 +268,13 @@
 {#- pre_hook of int_work_billings_linked (before `delete_reached_rows`), on a narrowed
     rebuild: notes the work records it reaches, with this invocation's id:
     - the time entries restaged or deleted by this invocation;
-    - the records linked, before this build, to an invoice whose fingerprint changed (or to
-      the invoice a changed ledger record named);
+    - the records linked, before this build, to an invoice whose fingerprint changed, or to
+      the invoice a changed ledger record named by id or reference (which holds every
+      record its lines named then);
     - the time entries and expenses whose Harvest invoice number is a changed invoice's,
       before or now;
-    - the records named by a changed ledger record, before or now, and by a ledger record
-      that names a changed invoice by id or reference.
+    - the records the lines of a changed ledger record name now, and those of a ledger
+      record that names a changed invoice by id or reference.
     A narrowed rebuild follows a passing build, after which every per-entry model held
     exactly what its inputs gave: only these records' rows can differ. -#}
 {% macro note_reached_work_items() %}
@@ -300,35 +298,43 @@
         {%- if meta_table_exists('changed__' ~ fingerprint.alias) %}
         select * from {{ changed }} where invocation_id = '{{ invocation_id }}'
         {%- else %}
-        select null::varchar as record_kind, null::varchar as xero_invoice_id,
-            null::varchar as invoice_number, null::varchar as reference,
-            null::bigint[] as harvest_time_entry_ids, null::bigint[] as harvest_expense_ids,
-            null::varchar[] as hubspot_line_item_ids
+        select null::varchar as side, null::varchar as fingerprint_key, null::varchar as record_kind,
+            null::varchar as xero_invoice_id, null::varchar as invoice_number, null::varchar as reference
         where false
         {%- endif %}
     ),
     changed_invoices as (
         select xero_invoice_id, invoice_number, reference from changed where record_kind = 'invoice'
     ),
+    changed_ledger as (
+        select xero_invoice_id, reference from changed where record_kind = 'ledger'
+    ),
     named_ledger as (
-        -- changed ledger records, before and now, and those naming a changed invoice
+        -- the lines now of the changed ledger records and of those naming a changed invoice
         select harvest_time_entry_ids, harvest_expense_ids, hubspot_line_item_ids
-        from changed
-        where record_kind = 'ledger'
-        union all
-        select harvest_time_entry_ids, harvest_expense_ids, hubspot_line_item_ids
-        from {{ fingerprint.relation_name }}
-        where record_kind = 'ledger'
-            and (xero_invoice_id in (select xero_invoice_id from changed_invoices)
-                or reference in (select reference from changed_invoices where reference is not null))
+        from {{ ref('stg_taktgeber__push_ledger_lines') }}
+        where draft_key in (
+            select substr(fingerprint_key, length('ledger:') + 1) from changed where record_kind = 'ledger'
+            union
+            select substr(fingerprint_key, length('ledger:') + 1)
+            from {{ fingerprint.relation_name }}
+            where record_kind = 'ledger'
+                and (xero_invoice_id in (select xero_invoice_id from changed_invoices)
+                    or reference in (select reference from changed_invoices where reference is not null))
+        )
     ),
     linked_before as (
+        -- linked, before this build, to a changed invoice or to the invoice a changed ledger
+        -- record named by id or reference (the records its lines named then are among them)
         select work_item_kind, source_id
         from {{ this }}
         where xero_invoice_id in (
             select xero_invoice_id from changed_invoices
             union
-            select xero_invoice_id from changed where record_kind = 'ledger' and xero_invoice_id is not null
+            select xero_invoice_id from changed_ledger where xero_invoice_id is not null
+            union
+            select xero_invoice_id from {{ ref('stg_xero__invoices') }}
+            where reference in (select reference from changed_ledger where reference is not null)
         )
     ),
     reached as (

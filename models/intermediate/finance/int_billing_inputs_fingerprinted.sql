@@ -4,7 +4,8 @@
     amounts, whether it is posted (AUTHORISED, PAID), live but not posted (DRAFT,
     SUBMITTED) or gone, the credit allocated to it by `as_of_date`, and the tax type of its
     first line. Per push-ledger record: its status, Xero invoice id, reference (else its
-    draft key: what it is matched on) and the source records its lines name. Payments and
+    draft key: what it is matched on) and, hashed, the source records its lines name.
+    Payments and
     the move from AUTHORISED to PAID change none of these.
     The pre_hook (`note_fingerprints_before`) keeps the rows the last build left, the
     post_hook (`note_changed_fingerprints`) the rows that differ now. A narrowed rebuild
@@ -63,9 +64,6 @@ invoice_records as (
         invoices.invoice_number,
         invoices.reference,
         invoices.xero_contact_id,
-        cast(null as bigint[]) as harvest_time_entry_ids,
-        cast(null as bigint[]) as harvest_expense_ids,
-        cast(null as varchar[]) as hubspot_line_item_ids,
         hash(
             invoices.xero_invoice_id,
             invoices.invoice_number,
@@ -92,11 +90,16 @@ invoice_records as (
 ),
 
 ledger_sources as (
+    -- the source records a record's lines name, as an order-free sum of the lines' hashes
+    -- (not the lists themselves: at 10m they name millions of records)
     select
         ledger_lines.draft_key,
-        flatten(list(ledger_lines.harvest_time_entry_ids order by ledger_lines.line_no)) as harvest_time_entry_ids,
-        flatten(list(ledger_lines.harvest_expense_ids order by ledger_lines.line_no)) as harvest_expense_ids,
-        flatten(list(ledger_lines.hubspot_line_item_ids order by ledger_lines.line_no)) as hubspot_line_item_ids
+        sum(cast(hash(
+            ledger_lines.line_no,
+            ledger_lines.harvest_time_entry_ids,
+            ledger_lines.harvest_expense_ids,
+            ledger_lines.hubspot_line_item_ids
+        ) as hugeint)) as sources_hash
     from ledger_lines
     group by ledger_lines.draft_key
 ),
@@ -110,17 +113,12 @@ ledger_records as (
         -- what the "billed on" rule matches a ledger record's invoice on
         coalesce(ledger.reference, ledger.draft_key) as reference,
         cast(null as varchar) as xero_contact_id,
-        ledger_sources.harvest_time_entry_ids,
-        ledger_sources.harvest_expense_ids,
-        ledger_sources.hubspot_line_item_ids,
         hash(
             ledger.draft_key,
             ledger.push_status,
             ledger.xero_invoice_id,
             ledger.reference,
-            ledger_sources.harvest_time_entry_ids,
-            ledger_sources.harvest_expense_ids,
-            ledger_sources.hubspot_line_item_ids
+            ledger_sources.sources_hash
         ) as row_hash
     from ledger
     left join ledger_sources
