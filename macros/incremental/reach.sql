@@ -72,6 +72,16 @@
 {%- endmacro %}
 
 
+{#- The comment of `relation` (a table in any schema of this database); none when it does
+    not exist. -#}
+{% macro meta_table_comments_in(relation) %}
+    {%- set found = run_query(
+        "select comment from duckdb_tables() where database_name = current_database()"
+        ~ " and schema_name = '" ~ relation.schema ~ "' and table_name = '" ~ relation.identifier ~ "'") -%}
+    {{ return(none if found.rows | length == 0 else (found.rows[0][0] or '')) }}
+{%- endmacro %}
+
+
 {#- The sources changed since the last passing build, as taktgeber.build named them
     (empty: every source may have changed). -#}
 {% macro changed_sources() %}
@@ -155,80 +165,73 @@
 {%- endmacro %}
 
 
-{#- pre_hook of `int_billing_inputs_fingerprinted`: notes the rows the last build left
-    (none on a first build, or when the last build's table had other columns; then the
-    post_hook finds the changes unbounded). -#}
-{% macro note_fingerprints_before() %}
-    {%- set columns = fingerprint_columns() -%}
+{#- The last build's rows of the fingerprint, while this build replaces them: its table
+    renamed (same schema; DuckDB moves no table between schemas), not copied. -#}
+{% macro fingerprint_last_build(relation) %}
+    {{ return(relation.incorporate(path={'identifier': relation.identifier ~ '__last_build'})) }}
+{%- endmacro %}
+
+
+{#- pre_hook of `int_billing_inputs_fingerprinted`: sets the rows the last build left
+    aside, renaming its table (none on a first build, or when that table had other
+    columns; then the post_hook finds the changes unbounded). A leftover of a build that
+    failed in between is dropped first. -#}
+{% macro set_fingerprints_aside() %}
+    {%- set last_build = fingerprint_last_build(this) -%}
     {%- set relation = load_relation(this) -%}
     {%- set kept = relation is not none and (
-        adapter.get_columns_in_relation(relation) | map(attribute='name') | list) == columns -%}
-    create schema if not exists taktgeber_meta;
-    create or replace table taktgeber_meta.before__{{ this.identifier }} as
+        adapter.get_columns_in_relation(relation) | map(attribute='name') | list) == fingerprint_columns() -%}
+    drop table if exists {{ last_build }};
     {%- if kept %}
-    select {{ columns | join(', ') }}, '{{ invocation_id }}' as invocation_id
-    from {{ this }}
-    {%- else %}
-    select
-        null::varchar as fingerprint_key, null::varchar as record_kind,
-        null::varchar as xero_invoice_id, null::varchar as invoice_number,
-        null::varchar as reference, null::varchar as xero_contact_id, null::ubigint as row_hash,
-        '{{ invocation_id }}' as invocation_id
-    where false
-    {%- endif %};
-    comment on table taktgeber_meta.before__{{ this.identifier }} is '{{ "noted" if kept else "none" }}'
+    alter table {{ this }} rename to {{ last_build.identifier }}
+    {%- endif %}
 {%- endmacro %}
 
 
 {#- post_hook of `int_billing_inputs_fingerprinted`: notes the rows that differ from the
-    last build's, as they were (`side` before) and are (now). -#}
+    last build's (`taktgeber_meta.changed__<model>`, as they were: `side` before, and are:
+    now), labels the note (its comment: `<invocation>:bounded` or `:unbounded`) and drops
+    the last build's rows. The changes are bounded when the last build's rows were set
+    aside and no contact gained its first or lost its last sales invoice (asked while this
+    hook is rendered, after the model was built). -#}
 {% macro note_changed_fingerprints() %}
-    {%- set before = 'taktgeber_meta.before__' ~ this.identifier -%}
+    {%- set last_build = fingerprint_last_build(this) -%}
     {%- set columns = fingerprint_columns() -%}
+    {%- set noted = execute and meta_table_comments_in(last_build) is not none -%}
+    {%- set bounded = noted and run_query(
+        "select not exists (select distinct xero_contact_id from " ~ last_build
+        ~ " where record_kind = 'invoice' and xero_contact_id is not null"
+        ~ " except select distinct xero_contact_id from " ~ this
+        ~ " where record_kind = 'invoice' and xero_contact_id is not null)"
+        ~ " and not exists (select distinct xero_contact_id from " ~ this
+        ~ " where record_kind = 'invoice' and xero_contact_id is not null"
+        ~ " except select distinct xero_contact_id from " ~ last_build
+        ~ " where record_kind = 'invoice' and xero_contact_id is not null)"
+    ).columns[0].values()[0] -%}
+    create schema if not exists taktgeber_meta;
     create or replace table taktgeber_meta.changed__{{ this.identifier }} as
+    {%- if noted %}
     with changed_keys as (
         select coalesce(before.fingerprint_key, now.fingerprint_key) as fingerprint_key
-        from {{ before }} as before
+        from {{ last_build }} as before
         full join {{ this }} as now
             on before.fingerprint_key = now.fingerprint_key
         where before.row_hash is distinct from now.row_hash
     )
     select 'before' as side, {{ columns | join(', ') }}, '{{ invocation_id }}' as invocation_id
-    from {{ before }}
+    from {{ last_build }}
     where fingerprint_key in (select fingerprint_key from changed_keys)
     union all
     select 'now' as side, {{ columns | join(', ') }}, '{{ invocation_id }}' as invocation_id
     from {{ this }}
-    where fingerprint_key in (select fingerprint_key from changed_keys);
-    comment on table taktgeber_meta.changed__{{ this.identifier }} is '{{ invocation_id }}'
-{%- endmacro %}
-
-
-{#- Second post_hook of `int_billing_inputs_fingerprinted`: labels the note of changed rows
-    (its comment: `<invocation>:bounded` or `:unbounded`) with whether the changes are
-    bounded: the last build's rows were noted, and no contact gained its first or lost its
-    last sales invoice. Rendered after the first hook ran, so it can ask. -#}
-{% macro label_changed_fingerprints() %}
-    {%- set before = 'taktgeber_meta.before__' ~ this.identifier -%}
-    {%- set changed = 'taktgeber_meta.changed__' ~ this.identifier -%}
-    {%- set bounded = run_query(
-        "with contacts_before as ("
-        ~ " select distinct xero_contact_id from " ~ before
-        ~ " where record_kind = 'invoice' and xero_contact_id is not null),"
-        ~ " contacts_now as ("
-        ~ " select distinct xero_contact_id from " ~ this
-        ~ " where record_kind = 'invoice' and xero_contact_id is not null),"
-        ~ " changed as (select * from " ~ changed
-        ~ " where record_kind = 'invoice' and xero_contact_id is not null)"
-        ~ " select coalesce((select comment = 'noted' from duckdb_tables()"
-        ~ " where database_name = current_database() and schema_name = 'taktgeber_meta'"
-        ~ " and table_name = 'before__" ~ this.identifier ~ "'), false)"
-        ~ " and not exists (select 1 from changed where side = 'before'"
-        ~ " and xero_contact_id not in (select xero_contact_id from contacts_now))"
-        ~ " and not exists (select 1 from changed where side = 'now'"
-        ~ " and xero_contact_id not in (select xero_contact_id from contacts_before))"
-    ).columns[0].values()[0] if execute else false -%}
-    comment on table {{ changed }} is '{{ invocation_id }}:{{ "bounded" if bounded else "unbounded" }}'
+    where fingerprint_key in (select fingerprint_key from changed_keys)
+    {%- else %}
+    select 'now' as side, {{ columns | join(', ') }}, '{{ invocation_id }}' as invocation_id
+    from {{ this }}
+    where false
+    {%- endif %};
+    comment on table taktgeber_meta.changed__{{ this.identifier }} is '{{ invocation_id }}:{{ "bounded" if bounded else "unbounded" }}';
+    drop table if exists {{ last_build }}
 {%- endmacro %}
 
 

@@ -7,8 +7,8 @@
     draft key: what it is matched on) and, hashed, the source records its lines name.
     Payments and
     the move from AUTHORISED to PAID change none of these.
-    The pre_hook (`note_fingerprints_before`) keeps the rows the last build left, the
-    post_hook (`note_changed_fingerprints`) the rows that differ now. A narrowed rebuild
+    The pre_hook (`set_fingerprints_aside`) sets the rows the last build left aside, the
+    post_hook (`note_changed_fingerprints`) notes the rows that differ now. A narrowed rebuild
     reaches the work records linked to a changed record before or now
     (`note_reached_work_items`); a change of which contacts have sales invoices (they make
     a contact a customer, for the master-data links) recomputes every record. -#}
