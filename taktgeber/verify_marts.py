@@ -334,9 +334,10 @@ def push_ready_drafts(warehouse: Path, world: Path, count: int = 2) -> list[str]
     invoice's; on the first push day with the columns the sandbox's documents add); the
     ledger records are appended to ``world``'s `taktgeber/push_ledger.json`, which the
     next `build(world, …)` imports: pass a copy of the world, not one other builds read.
-    One draft pushed bills time entries only and, with ``count`` ≥ 2, another expenses
-    or milestones too (where the warehouse has such drafts); the rest are the first by
-    draft key. Used by the benchmark and the world sweep; returns the draft keys pushed
+    The drafts of the newest billing month go first, as on a day's push (older ready
+    drafts are a backlog): one that bills time entries only and, with ``count`` ≥ 2, one
+    with expenses or milestones too (where the warehouse has such drafts); the rest by
+    month, newest first, and draft key. Used by the benchmark and the world sweep; returns the draft keys pushed
     (none when no draft is ready: then nothing is written).
     """
     con = duckdb.connect(str(warehouse))
@@ -348,8 +349,8 @@ def push_ready_drafts(warehouse: Path, world: Path, count: int = 2) -> list[str]
             inner join {_table(con, DRAFT_LINES_TABLE)} as lines
                 on lines.draft_key = drafts.draft_key
             where drafts.status = 'ready'
-            group by drafts.draft_key
-            order by drafts.draft_key
+            group by drafts.draft_key, drafts.billing_month
+            order by drafts.billing_month desc, drafts.draft_key
             """
         ).fetchall()
         first = [key for key, time_only in candidates if time_only][:1]

@@ -310,7 +310,8 @@
         select xero_invoice_id, invoice_number, reference from changed where record_kind = 'invoice'
     ),
     changed_ledger as (
-        select xero_invoice_id, reference from changed where record_kind = 'ledger'
+        -- as the last build saw them (a new record linked nothing then)
+        select xero_invoice_id, reference from changed where record_kind = 'ledger' and side = 'before'
     ),
     named_ledger as (
         -- the lines now of the changed ledger records and of those naming a changed invoice
@@ -332,7 +333,7 @@
         select work_item_kind, source_id
         from {{ this }}
         where xero_invoice_id in (
-            select xero_invoice_id from changed_invoices
+            select xero_invoice_id from changed where record_kind = 'invoice' and side = 'before'
             union
             select xero_invoice_id from changed_ledger where xero_invoice_id is not null
             union
@@ -433,13 +434,30 @@
 {%- endmacro %}
 
 
+{#- SQL: the reached work records other than time entries (a day's few expenses and
+    milestones), as a list of their work_item_ids written into the query: a filter DuckDB
+    applies while it scans, where a second semi-join would hash every row's key (1 s at
+    10m). A subquery when there are more than 1,000 of them. -#}
+{% macro reached_other_work_items() %}
+    {%- set table = reached_work_items_table() -%}
+    {%- set found = run_query(
+        "select work_item_id from " ~ table ~ " where invocation_id = '" ~ invocation_id
+        ~ "' and work_item_kind <> 'time' order by 1 limit 1001") if execute else none -%}
+    {%- if found is none or found.rows | length > 1000 -%}
+    {{ reached_ids('other_than_time', table) }}
+    {%- else -%}
+    ({%- for row in found.rows %}'{{ row[0] | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%})
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#- SQL condition: the row is of a reached work record. `time_key`: its time entry id
     (null on rows of other records); `item_key`: its work_item_id (`kind:source id`), none
     for a model of time entries only. The second semi-join is left out when no record
     other than a time entry is reached (the usual day: one bigint semi-join). -#}
 {% macro in_reached_work_items(time_key, item_key=none, noted=none) %}
     {%- if item_key is not none and reached_kinds() | reject('equalto', 'time') | list | length > 0 -%}
-    ({{ time_key }} in {{ reached_ids('time', noted) }} or {{ item_key }} in {{ reached_ids('other_than_time', noted) }})
+    ({{ time_key }} in {{ reached_ids('time', noted) }} or {{ item_key }} in {{ reached_other_work_items() }})
     {%- else -%}
     {{ time_key }} in {{ reached_ids('time', noted) }}
     {%- endif -%}
