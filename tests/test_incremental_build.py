@@ -504,6 +504,68 @@ def test_a_push_day_reaches_the_work_on_the_pushed_drafts(rebuilt, tmp_path: Pat
     )
 
 
+def test_a_push_to_xero_reloaded_over_http_reaches_only_the_work_it_billed(
+    built_small_world, tmp_path: Path
+):
+    """The push job of `make demo` against the sandbox, then the dlt pipelines' reload and
+    a build, as `taktgeber run` does: new invoices (some customers' first), credit notes
+    and their allocations, journals and push-ledger records. The rebuild recomputes the
+    work on the pushed drafts and on the invoices the credit notes were allocated to, not
+    every record, and equals a build from scratch."""
+    from taktgeber.push import push
+
+    warehouse = tmp_path / "taktgeber.duckdb"
+    shutil.copyfile(built_small_world.warehouse, warehouse)
+    shutil.copytree(built_small_world.warehouse.parent / "dlt", tmp_path / "dlt")
+    world = built_small_world
+    assert build(world=world.world, as_of=world.as_of, warehouse=warehouse).ok
+    with Sandbox(world.world) as sandbox:
+        run = push(warehouse, sandbox.base_url)
+        load(base_url=sandbox.base_url, warehouse=warehouse, pipelines_dir=tmp_path / "dlt")
+    assert run.confirmed
+    on_the_drafts = {
+        r[0]
+        for r in _rows(
+            warehouse,
+            "select kind || ':' || id from ("
+            "select 'time' as kind, cast(unnest(harvest_time_entry_ids) as varchar) as id "
+            "from fct_invoice_draft_lines union all "
+            "select 'expense', cast(unnest(harvest_expense_ids) as varchar) "
+            "from fct_invoice_draft_lines union all "
+            "select 'milestone', unnest(hubspot_line_item_ids) from fct_invoice_draft_lines) "
+            "where kind || ':' || id is not null",
+        )
+    }
+    result = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
+    assert result.ok, result.failures
+    assert "raw_taktgeber.push_ledger" in result.rebuilt_from
+    assert "raw_xero.invoices" in result.rebuilt_from
+    ((verdict,),) = _rows(
+        warehouse,
+        "select comment from duckdb_tables() where schema_name = 'taktgeber_meta' "
+        "and table_name = 'changed__int_billing_inputs_fingerprinted'",
+    )
+    assert verdict.endswith(":bounded")
+    reached = _reached_work_items(warehouse)
+    total = _rows(warehouse, "select count(*) from int_work_items_billed")[0][0]
+    pushed = {
+        r[0]
+        for r in _rows(
+            warehouse,
+            "select kind || ':' || id from ("
+            "select 'time' as kind, cast(unnest(harvest_time_entry_ids) as varchar) as id "
+            "from stg_taktgeber__push_ledger_lines union all "
+            "select 'expense', cast(unnest(harvest_expense_ids) as varchar) "
+            "from stg_taktgeber__push_ledger_lines union all "
+            "select 'milestone', unnest(hubspot_line_item_ids) from stg_taktgeber__push_ledger_lines)",
+        )
+    }
+    newly_pushed = pushed & on_the_drafts
+    assert newly_pushed and newly_pushed <= reached
+    assert len(reached) < total / 4
+    _assert_equals_a_build_from_scratch(world, warehouse, tmp_path / "push-scratch.duckdb")
+
+
 def test_a_day_of_payments_loaded_from_xero_keeps_every_per_entry_row(
     built_small_world, tmp_path: Path
 ):

@@ -12,8 +12,8 @@
       (in `taktgeber_meta.reached__<model>`), deletes the model's rows of them, and the
       model selects only those records (`in {{ reached_ids('time') }}`,
       `in_reached_work_items`);
-    - any other incremental run (other sources, code, seeds or as_of changed, a contact
-      gained or lost its last sales invoice, or dbt run by hand without the variable): the
+    - any other incremental run (other sources, code, seeds or as_of changed, or dbt run
+      by hand without the variable): the
       hook deletes every row and the model selects everything, the same result as a table
       build;
     - first build or `--full-refresh`: a plain table build.
@@ -106,8 +106,8 @@
 
 {#- Whether the per-entry models keep the rows of every work record this build does not
     reach (`note_reached_work_items`): on an incremental run, when the only changed sources
-    are time entries and `sources_reach_may_pass`, and the contacts with sales invoices are
-    the ones they were (`invoice_changes_reach_bounded`). -#}
+    are time entries and `sources_reach_may_pass`, and the fingerprint could compare its
+    rows with the last build's (`invoice_changes_reach_bounded`). -#}
 {% macro rebuild_is_narrowed() %}
     {#- a dbt unit test renders the model with no relation of its own (`this` is none) -#}
     {%- if this is none or not is_incremental() -%}
@@ -136,11 +136,13 @@
 {%- endmacro %}
 
 
-{#- Whether the changed invoices and ledger records reach only the work records linked to
-    them: `int_billing_inputs_fingerprinted` was not rebuilt by this dbt invocation (none of
-    its inputs changed), or its post_hook found that the contacts with sales invoices are
-    the ones they were (a contact with one is a customer, for the master-data links that
-    every record's customer goes through). Asked when each narrowed model is compiled,
+{#- Whether the changed invoices and ledger records are known, so that they reach only the
+    work records linked to them: `int_billing_inputs_fingerprinted` was not rebuilt by this
+    dbt invocation (none of its inputs changed), or its post_hook compared its rows with
+    the ones the last build left (it could not on a first build, or after its columns
+    changed). A contact's first or last sales invoice (which makes it a customer contact,
+    for the master-data links) reaches the draft items of its company's customer months
+    only (`delete_rows_of_reached_customer_months`). Asked when each narrowed model is compiled,
     after the fingerprint's build (int_work_billings_linked and int_receivables_month_ended
     depend on it, and every other caller on one of them). -#}
 {% macro invoice_changes_reach_bounded() %}
@@ -190,24 +192,13 @@
 
 {#- post_hook of `int_billing_inputs_fingerprinted`: notes the rows that differ from the
     last build's (`taktgeber_meta.changed__<model>`, as they were: `side` before, and are:
-    now), labels the note (its comment: `<invocation>:bounded` or `:unbounded`) and drops
-    the last build's rows. The changes are bounded when the last build's rows were set
-    aside and no contact gained its first or lost its last sales invoice (asked while this
-    hook is rendered, after the model was built). -#}
+    now), labels the note (its comment: `<invocation>:bounded`, or `:unbounded` when the
+    last build's rows were not set aside: every record is then recomputed) and drops
+    them. -#}
 {% macro note_changed_fingerprints() %}
     {%- set last_build = fingerprint_last_build(this) -%}
     {%- set columns = fingerprint_columns() -%}
     {%- set noted = execute and meta_table_comments_in(last_build) is not none -%}
-    {%- set bounded = noted and run_query(
-        "select not exists (select distinct xero_contact_id from " ~ last_build
-        ~ " where record_kind = 'invoice' and xero_contact_id is not null"
-        ~ " except select distinct xero_contact_id from " ~ this
-        ~ " where record_kind = 'invoice' and xero_contact_id is not null)"
-        ~ " and not exists (select distinct xero_contact_id from " ~ this
-        ~ " where record_kind = 'invoice' and xero_contact_id is not null"
-        ~ " except select distinct xero_contact_id from " ~ last_build
-        ~ " where record_kind = 'invoice' and xero_contact_id is not null)"
-    ).columns[0].values()[0] -%}
     create schema if not exists taktgeber_meta;
     create or replace table taktgeber_meta.changed__{{ this.identifier }} as
     {%- if noted %}
@@ -230,7 +221,7 @@
     from {{ this }}
     where false
     {%- endif %};
-    comment on table taktgeber_meta.changed__{{ this.identifier }} is '{{ invocation_id }}:{{ "bounded" if bounded else "unbounded" }}';
+    comment on table taktgeber_meta.changed__{{ this.identifier }} is '{{ invocation_id }}:{{ "bounded" if noted else "unbounded" }}';
     drop table if exists {{ last_build }}
 {%- endmacro %}
 
@@ -562,9 +553,12 @@
 
 {#- pre_hook of the draft items (rows grouped into drafts per customer × currency × month
     [× project]; a draft's key covers its whole group). A narrowed rebuild reaches every
-    customer month a reached work record was drafted in before or may be drafted in now, and
-    the customer months of the rows whose project's over-budget flag changed; it deletes
-    their rows. Any other incremental run deletes every row. -#}
+    customer month a reached work record was drafted in before or may be drafted in now,
+    the customer months of the rows whose project's over-budget flag changed, and those of
+    the rows whose customer's Xero contact, invoice grouping or missing-VAT-id flag changed
+    (a contact's first sales invoice makes it a customer contact, which may link it to a
+    company: int_xero_contacts_linked); it deletes their rows. Any other incremental run
+    deletes every row. -#}
 {% macro delete_rows_of_reached_customer_months() %}
     {%- if this is none or not is_incremental() -%}
     select 1
@@ -586,7 +580,16 @@
     left join {{ ref('int_project_budgets_compared') }} as budgets
         on drafted.harvest_project_id = budgets.harvest_project_id
     where drafted.is_project_over_budget
-        != coalesce(budgets.is_over_budget_without_change_request, false);
+        != coalesce(budgets.is_over_budget_without_change_request, false)
+    union
+    select drafted.hubspot_company_id, cast(drafted.billing_month || '-01' as date)
+    from {{ this }} as drafted
+    left join {{ ref('int_customers_tax_classified') }} as customers
+        on drafted.hubspot_company_id = customers.hubspot_company_id
+    where drafted.xero_contact_id is distinct from customers.xero_contact_id
+        or drafted.invoice_grouping != coalesce(customers.invoice_grouping, 'collective')
+        or drafted.has_missing_vat_id_for_reverse_charge
+            != coalesce(customers.has_missing_vat_id_for_reverse_charge, false);
     comment on table taktgeber_meta.reached__{{ this.identifier }} is '{{ invocation_id }}';
     delete from {{ this }}
     where {{ in_reached_customer_months('hubspot_company_id', 'work_date') }}

@@ -10,8 +10,7 @@
     The pre_hook (`set_fingerprints_aside`) sets the rows the last build left aside, the
     post_hook (`note_changed_fingerprints`) notes the rows that differ now. A narrowed rebuild
     reaches the work records linked to a changed record before or now
-    (`note_reached_work_items`); a change of which contacts have sales invoices (they make
-    a contact a customer, for the master-data links) recomputes every record. -#}
+    (`note_reached_work_items`). -#}
 
 with
 
