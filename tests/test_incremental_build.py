@@ -508,8 +508,8 @@ def test_a_push_to_xero_reloaded_over_http_reaches_only_the_work_it_billed(
     built_small_world, tmp_path: Path
 ):
     """The push job of `make demo` against the sandbox, then the dlt pipelines' reload and
-    a build, as `taktgeber run` does: new invoices (some customers' first), credit notes
-    and their allocations, journals and push-ledger records. The rebuild recomputes the
+    a build, as `taktgeber run` does: new invoices, credit notes and their allocations,
+    journals and push-ledger records. The rebuild recomputes the
     work on the pushed drafts and on the invoices the credit notes were allocated to, not
     every record, and equals a build from scratch."""
     from taktgeber.push import push

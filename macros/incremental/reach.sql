@@ -140,9 +140,9 @@
     work records linked to them: `int_billing_inputs_fingerprinted` was not rebuilt by this
     dbt invocation (none of its inputs changed), or its post_hook compared its rows with
     the ones the last build left (it could not on a first build, or after its columns
-    changed). A contact's first or last sales invoice (which makes it a customer contact,
-    for the master-data links) reaches the draft items of its company's customer months
-    only (`delete_rows_of_reached_customer_months`). Asked when each narrowed model is compiled,
+    changed). Which contacts have sales invoices (`is_customer_contact` of
+    int_xero_contacts_linked) reaches no per-entry model: only chk_customer_unmatched,
+    which is built whole. Asked when each narrowed model is compiled,
     after the fingerprint's build (int_work_billings_linked and int_receivables_month_ended
     depend on it, and every other caller on one of them). -#}
 {% macro invoice_changes_reach_bounded() %}
@@ -553,12 +553,9 @@
 
 {#- pre_hook of the draft items (rows grouped into drafts per customer × currency × month
     [× project]; a draft's key covers its whole group). A narrowed rebuild reaches every
-    customer month a reached work record was drafted in before or may be drafted in now,
-    the customer months of the rows whose project's over-budget flag changed, and those of
-    the rows whose customer's Xero contact, invoice grouping or missing-VAT-id flag changed
-    (a contact's first sales invoice makes it a customer contact, which may link it to a
-    company: int_xero_contacts_linked); it deletes their rows. Any other incremental run
-    deletes every row. -#}
+    customer month a reached work record was drafted in before or may be drafted in now, and
+    the customer months of the rows whose project's over-budget flag changed; it deletes
+    their rows. Any other incremental run deletes every row. -#}
 {% macro delete_rows_of_reached_customer_months() %}
     {%- if this is none or not is_incremental() -%}
     select 1
@@ -580,16 +577,7 @@
     left join {{ ref('int_project_budgets_compared') }} as budgets
         on drafted.harvest_project_id = budgets.harvest_project_id
     where drafted.is_project_over_budget
-        != coalesce(budgets.is_over_budget_without_change_request, false)
-    union
-    select drafted.hubspot_company_id, cast(drafted.billing_month || '-01' as date)
-    from {{ this }} as drafted
-    left join {{ ref('int_customers_tax_classified') }} as customers
-        on drafted.hubspot_company_id = customers.hubspot_company_id
-    where drafted.xero_contact_id is distinct from customers.xero_contact_id
-        or drafted.invoice_grouping != coalesce(customers.invoice_grouping, 'collective')
-        or drafted.has_missing_vat_id_for_reverse_charge
-            != coalesce(customers.has_missing_vat_id_for_reverse_charge, false);
+        != coalesce(budgets.is_over_budget_without_change_request, false);
     comment on table taktgeber_meta.reached__{{ this.identifier }} is '{{ invocation_id }}';
     delete from {{ this }}
     where {{ in_reached_customer_months('hubspot_company_id', 'work_date') }}
