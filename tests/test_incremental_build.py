@@ -566,6 +566,33 @@ def test_a_push_to_xero_reloaded_over_http_reaches_only_the_work_it_billed(
     _assert_equals_a_build_from_scratch(world, warehouse, tmp_path / "push-scratch.duckdb")
 
 
+def test_a_first_narrowed_rebuild_of_payments_alone_finds_every_note_it_reads(
+    built_small_world, tmp_path: Path
+):
+    """Right after a full build, a load that changes only payments (a reference
+    corrected) rebuilds the models below payments without the per-entry models above
+    them: corrections and the KPIs in long format read notes those models leave, which
+    exist (empty) even though no narrowed rebuild wrote them yet. It equals a build from
+    scratch."""
+    warehouse = tmp_path / "taktgeber.duckdb"
+    shutil.copyfile(built_small_world.warehouse, warehouse)
+    world = built_small_world
+    assert build(world=world.world, as_of=world.as_of, warehouse=warehouse).ok
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        "update raw_xero.payments set reference = coalesce(reference, '') || ' corrected' "
+        "where payment_id = (select min(payment_id) from raw_xero.payments)"
+    )
+    con.close()
+    result = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
+    assert result.ok, result.failures
+    assert result.rebuilt_from == ["raw_xero.payments"]
+    assert _rows(
+        warehouse, "select count(*) from taktgeber_meta.reached__int_invoiced_work_corrected"
+    ) == [(0,)]
+    _assert_equals_a_build_from_scratch(world, warehouse, tmp_path / "payments-scratch.duckdb")
+
+
 def test_a_day_of_payments_loaded_from_xero_keeps_every_per_entry_row(
     built_small_world, tmp_path: Path
 ):

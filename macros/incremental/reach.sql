@@ -275,13 +275,17 @@
     {%- if this is none -%}
     select 1
     {%- elif not is_incremental() or not rebuild_is_narrowed() -%}
-    {#- none reached: the note exists for every model that copies it #}
+    {#- none reached: the notes exist for every model that reads them (a later rebuild may
+        run those models without this one: a day of payments only reaches corrections) #}
     create schema if not exists taktgeber_meta;
     create or replace table taktgeber_meta.reached__{{ this.identifier }} as
     select
         null::varchar as work_item_id, null::varchar as work_item_kind, null::varchar as source_id,
         null::bigint as harvest_time_entry_id, null::bigint as harvest_expense_id,
         null::varchar as hubspot_line_item_id, '{{ invocation_id }}' as invocation_id
+    where false;
+    create or replace table taktgeber_meta.reached__{{ this.identifier }}__invoices as
+    select null::varchar as xero_invoice_id, '{{ invocation_id }}' as invocation_id
     where false
     {%- else -%}
     {%- set fingerprint = billing_inputs_fingerprint() -%}
@@ -832,16 +836,23 @@
     {%- if this is none or not is_incremental() -%}
     select 1
     {%- elif rebuild_is_narrowed() -%}
+    {#- a model this invocation did not build has no note of it (none at all before its
+        first narrowed rebuild: a day of payments only does not build the work KPIs) #}
+    {%- set notes = {} -%}
+    {%- for name, model in [('work', work), ('receivables', receivables)] -%}
+        {%- if meta_table_exists('reached__' ~ ref(model).identifier) -%}
+            {%- do notes.update({name: "select noted.first_month from taktgeber_meta.reached__"
+                ~ ref(model).identifier ~ " as noted where noted.invocation_id = '" ~ invocation_id ~ "'"}) -%}
+        {%- else -%}
+            {%- do notes.update({name: "select null::varchar as first_month where false"}) -%}
+        {%- endif -%}
+    {%- endfor -%}
     {%- set first_month -%}
         with work as (
-            select noted.first_month
-            from taktgeber_meta.reached__{{ ref(work).identifier }} as noted
-            where noted.invocation_id = '{{ invocation_id }}'
+            {{ notes['work'] }}
         ),
         receivables as (
-            select noted.first_month
-            from taktgeber_meta.reached__{{ ref(receivables).identifier }} as noted
-            where noted.invocation_id = '{{ invocation_id }}'
+            {{ notes['receivables'] }}
         ),
         rebuilt as (
             {%- if meta_table_exists('rows_before__' ~ ref(rebuilt).identifier) %}
