@@ -468,19 +468,9 @@ def test_a_push_day_reaches_the_work_on_the_pushed_drafts(rebuilt, tmp_path: Pat
     keys = push_ready_drafts(warehouse, pushed_world, count=2)
     assert len(keys) == 2
     listed = ",".join(f"'{k}'" for k in keys)
-    on_the_drafts = {
-        r[0]
-        for r in _rows(
-            warehouse,
-            "select kind || ':' || id from ("
-            "select 'time' as kind, cast(unnest(harvest_time_entry_ids) as varchar) as id "
-            f"from fct_invoice_draft_lines where draft_key in ({listed}) union all "
-            "select 'expense', cast(unnest(harvest_expense_ids) as varchar) "
-            f"from fct_invoice_draft_lines where draft_key in ({listed}) union all "
-            "select 'milestone', unnest(hubspot_line_item_ids) "
-            f"from fct_invoice_draft_lines where draft_key in ({listed}))",
-        )
-    }
+    on_the_drafts = _named_work_items(
+        warehouse, f"fct_invoice_draft_lines where draft_key in ({listed})"
+    )
     assert any(not item.startswith("time:") for item in on_the_drafts)
 
     pushed = build(world=pushed_world, as_of=world.as_of, warehouse=warehouse)
@@ -523,19 +513,7 @@ def test_a_push_to_xero_reloaded_over_http_reaches_only_the_work_it_billed(
         run = push(warehouse, sandbox.base_url)
         load(base_url=sandbox.base_url, warehouse=warehouse, pipelines_dir=tmp_path / "dlt")
     assert run.confirmed
-    on_the_drafts = {
-        r[0]
-        for r in _rows(
-            warehouse,
-            "select kind || ':' || id from ("
-            "select 'time' as kind, cast(unnest(harvest_time_entry_ids) as varchar) as id "
-            "from fct_invoice_draft_lines union all "
-            "select 'expense', cast(unnest(harvest_expense_ids) as varchar) "
-            "from fct_invoice_draft_lines union all "
-            "select 'milestone', unnest(hubspot_line_item_ids) from fct_invoice_draft_lines) "
-            "where kind || ':' || id is not null",
-        )
-    }
+    on_the_drafts = _named_work_items(warehouse, "fct_invoice_draft_lines")
     result = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
     assert result.ok, result.failures
     assert "raw_taktgeber.push_ledger" in result.rebuilt_from
@@ -548,18 +526,7 @@ def test_a_push_to_xero_reloaded_over_http_reaches_only_the_work_it_billed(
     assert verdict.endswith(":bounded")
     reached = _reached_work_items(warehouse)
     total = _rows(warehouse, "select count(*) from int_work_items_billed")[0][0]
-    pushed = {
-        r[0]
-        for r in _rows(
-            warehouse,
-            "select kind || ':' || id from ("
-            "select 'time' as kind, cast(unnest(harvest_time_entry_ids) as varchar) as id "
-            "from stg_taktgeber__push_ledger_lines union all "
-            "select 'expense', cast(unnest(harvest_expense_ids) as varchar) "
-            "from stg_taktgeber__push_ledger_lines union all "
-            "select 'milestone', unnest(hubspot_line_item_ids) from stg_taktgeber__push_ledger_lines)",
-        )
-    }
+    pushed = _named_work_items(warehouse, "stg_taktgeber__push_ledger_lines")
     newly_pushed = pushed & on_the_drafts
     assert newly_pushed and newly_pushed <= reached
     assert len(reached) < total / 4
@@ -695,6 +662,23 @@ def _invoice_kpis_first_changed(warehouse: Path) -> str:
         "full outer join taktgeber_meta.rows_before__int_kpi_invoice_rates_computed as before "
         "on now.month = before.month where now.fingerprint is distinct from before.fingerprint",
     )[0][0]
+
+
+def _named_work_items(warehouse: Path, lines: str) -> set[str]:
+    """The work_item_ids the source-id lists of ``lines`` name (a table of draft or
+    push-ledger lines, optionally with its `where`)."""
+    return {
+        r[0]
+        for r in _rows(
+            warehouse,
+            "select kind || ':' || id from ("
+            "select 'time' as kind, cast(unnest(harvest_time_entry_ids) as varchar) as id "
+            f"from {lines} union all "
+            "select 'expense', cast(unnest(harvest_expense_ids) as varchar) "
+            f"from {lines} union all "
+            f"select 'milestone', unnest(hubspot_line_item_ids) from {lines})",
+        )
+    }
 
 
 def _reached_work_items(warehouse: Path) -> set[str]:

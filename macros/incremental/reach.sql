@@ -52,10 +52,10 @@
 {%- endmacro %}
 
 
-{#- The comment of table `taktgeber_meta.<name>` and of its column `column` (none: no
-    column asked), in one query; none when the table does not exist. The reach notes say
-    in their comments which dbt invocation wrote them and what they hold. -#}
-{% macro meta_table_comments(name, column=none) %}
+{#- The comment of table `<schema>.<name>` and of its column `column` (none: no column
+    asked), in one query; none when the table does not exist. The reach notes say in
+    their comments which dbt invocation wrote them and what they hold. -#}
+{% macro meta_table_comments(name, column=none, schema='taktgeber_meta') %}
     {%- if not execute -%}
         {{ return(none) }}
     {%- endif -%}
@@ -64,21 +64,11 @@
         ~ " left join duckdb_columns() as columns on columns.table_oid = tables.table_oid"
         ~ " and columns.column_name = '" ~ (column or '') ~ "'"
         ~ " where tables.database_name = current_database()"
-        ~ " and tables.schema_name = 'taktgeber_meta' and tables.table_name = '" ~ name ~ "'") -%}
+        ~ " and tables.schema_name = '" ~ schema ~ "' and tables.table_name = '" ~ name ~ "'") -%}
     {%- if found.rows | length == 0 -%}
         {{ return(none) }}
     {%- endif -%}
     {{ return([found.rows[0][0] or '', found.rows[0][1] or '']) }}
-{%- endmacro %}
-
-
-{#- The comment of `relation` (a table in any schema of this database); none when it does
-    not exist. -#}
-{% macro meta_table_comments_in(relation) %}
-    {%- set found = run_query(
-        "select comment from duckdb_tables() where database_name = current_database()"
-        ~ " and schema_name = '" ~ relation.schema ~ "' and table_name = '" ~ relation.identifier ~ "'") -%}
-    {{ return(none if found.rows | length == 0 else (found.rows[0][0] or '')) }}
 {%- endmacro %}
 
 
@@ -198,7 +188,7 @@
 {% macro note_changed_fingerprints() %}
     {%- set last_build = fingerprint_last_build(this) -%}
     {%- set columns = fingerprint_columns() -%}
-    {%- set noted = execute and meta_table_comments_in(last_build) is not none -%}
+    {%- set noted = meta_table_comments(last_build.identifier, schema=last_build.schema) is not none -%}
     create schema if not exists taktgeber_meta;
     create or replace table taktgeber_meta.changed__{{ this.identifier }} as
     {%- if noted %}
