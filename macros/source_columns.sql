@@ -4,8 +4,10 @@
     Staging selects such fields through `column_or_null`, so a missing column reads as
     a typed null instead of breaking the build.
 -#}
+{#- The relation's columns as {lowercase name: lowercase type}, for `column_or_null` and
+    `source_rows` (`source_column_types`). -#}
 {% macro source_columns(relation) %}
-    {{ return(source_column_types(relation).keys() | list) }}
+    {{ return(source_column_types(relation)) }}
 {% endmacro %}
 
 
@@ -77,11 +79,36 @@
 {% endmacro %}
 
 
+{#- The raw column `name` cast to `data_type`, or a null of that type when the table has
+    no such column. `columns`: from `source_columns` ({name: type}). -#}
 {% macro column_or_null(columns, name, data_type) %}
     {%- if not execute or name | lower in columns -%}
-        cast({{ adapter.quote(name) }} as {{ data_type }})
+        {{ narrowing_cast(adapter.quote(name), columns.get(name | lower, '') if columns is mapping else '', data_type) }}
     {%- else -%}
         cast(null as {{ data_type }})
+    {%- endif -%}
+{% endmacro %}
+
+
+{#- `expression` of type `source_type` cast to `data_type`. dlt types JSON numbers as
+    DECIMAL(38, 9); DuckDB casts such a 128-bit decimal to a DECIMAL of at most 18 digits
+    about 30 times slower than one of 18 digits (0.067 s against 0.002 s over 285k Xero
+    invoices at 10m, for each money column each reader of a staging view reads). A value
+    that fits 18 digits at its own scale (|x| < 10^9 for scale 9) first takes that exact
+    cast: no digit is dropped, so the result is the direct cast's, rounding included
+    (DuckDB rounds half away from zero). A larger one takes the direct cast. Any other
+    pair of types: the direct cast. -#}
+{% macro narrowing_cast(expression, source_type, data_type) %}
+    {%- set source = modules.re.fullmatch('decimal\\((\\d+), ?(\\d+)\\)', source_type | lower) -%}
+    {%- set target = modules.re.fullmatch('decimal\\((\\d+), ?(\\d+)\\)', data_type | lower) -%}
+    {%- if source and target and source.group(1) | int > 18 and source.group(2) | int < 18
+          and target.group(1) | int <= 18 -%}
+        {%- set bound = '1' ~ '0' * (18 - source.group(2) | int) -%}
+        case when {{ expression }} > -{{ bound }} and {{ expression }} < {{ bound }}
+            then cast(cast({{ expression }} as decimal(18, {{ source.group(2) }})) as {{ data_type }})
+            else cast({{ expression }} as {{ data_type }}) end
+    {%- else -%}
+        cast({{ expression }} as {{ data_type }})
     {%- endif -%}
 {% endmacro %}
 

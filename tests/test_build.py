@@ -538,3 +538,45 @@ def test_dbt_log_keeps_each_nodes_outcome_and_the_sql_only_when_asked(
     at_debug = logged_by_one_check()
     assert "PASS freshness of raw_xero._dlt_loads" in at_debug
     assert "[debug]" in at_debug and "max(inserted_at)" in at_debug
+
+
+def test_staging_casts_raw_decimals_and_xero_dates_exactly(built_small_world, tmp_path: Path):
+    """The staging of Xero invoices as compiled for the build, run over raw rows at the
+    edges: money comes as DECIMAL(38,9) and is cast to DECIMAL(18,2) through DECIMAL(18,9)
+    when it fits (macros/source_columns.sql, `narrowing_cast`), directly when not; both
+    round half away from zero, as the direct cast does. `/Date()/` values parse to the UTC
+    date, before 1970 too."""
+    target, _ = build_dirs(built_small_world.warehouse)
+    compiled = next(target.glob("compiled/taktgeber/models/staging/xero/stg_xero__invoices.sql"))
+    sql = compiled.read_text(encoding="utf-8")
+    assert "decimal(18, 9)" in sql  # the narrowing path is the one compiled
+    con = duckdb.connect()
+    database = built_small_world.warehouse.stem
+    con.execute(f"attach '{built_small_world.warehouse}' as built (read_only)")
+    con.execute(f"attach ':memory:' as \"{database}\"")
+    con.execute(f'create schema "{database}".raw_xero')
+    con.execute(
+        f'create table "{database}".raw_xero.invoices as '
+        "select * from built.raw_xero.invoices limit 0"
+    )
+    edges = [
+        ("1.005", "1.01"),
+        ("-1.005", "-1.01"),
+        ("2.674999999", "2.67"),
+        ("999999999.994999999", "999999999.99"),
+        ("999999999.995", "1000000000.00"),
+        ("1234567890.125", "1234567890.13"),
+        ("-1234567890.125", "-1234567890.13"),
+    ]
+    dates = ["/Date(1745366400000+0000)/", "/Date(-86400000)/"] * 4
+    for n, ((raw, _), date_text) in enumerate(zip(edges, dates)):
+        con.execute(
+            f'insert into "{database}".raw_xero.invoices '
+            "(invoice_id, _dlt_id, total, date) values (?, ?, ?::decimal(38, 9), ?)",
+            [f"inv-{n}", f"dlt-{n}", raw, date_text],
+        )
+    rows = con.execute(
+        f"select total, invoice_date from ({sql}) as staged order by xero_invoice_id"
+    ).fetchall()
+    assert [str(total) for total, _ in rows] == [want for _, want in edges]
+    assert [str(day) for _, day in rows] == ["2025-04-23", "1969-12-31"] * 3 + ["2025-04-23"]

@@ -11,7 +11,7 @@
 }}
 
 {%- set column_types = source_column_types(source('raw_harvest', 'time_entries')) -%}
-{%- set cols = column_types.keys() | list -%}
+{%- set cols = column_types -%}
 
 with
 
