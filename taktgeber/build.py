@@ -107,6 +107,10 @@ class BuildResult:
     # Declared raw tables no load has created yet (`raw_xero.credit_notes__allocations`):
     # their staging models are empty (macros/source_columns.sql, `source_rows`).
     absent_sources: list[str] = field(default_factory=list)
+    # The first run's failures when DuckDB ran out of memory with models running side by
+    # side; the build then ran again, whole and one model at a time (`failures` are the
+    # second run's).
+    out_of_memory_first: list[Failure] = field(default_factory=list)
 
 
 def build(
@@ -165,6 +169,23 @@ def build(
             manifest=manifest,
             raw_columns=raw_columns,
         )
+        out_of_memory = [f for f in failures if _OUT_OF_MEMORY in f.message]
+        if out_of_memory and _dbt_threads() > 1:
+            # DuckDB's memory cap is shared by the models running side by side. The run
+            # left some models built and others not: the whole build again (not only what
+            # changed: the reach notes of a narrowed run belong to its invocation), one
+            # model at a time, so each has the whole cap.
+            selected, previous = None, None
+            failures, warnings, passed = run_dbt(
+                [*args, "--threads", "1"],
+                warehouse,
+                seeds_dir,
+                [],
+                manifest=manifest,
+                raw_columns=raw_columns,
+            )
+        else:
+            out_of_memory = []
         result = BuildResult(
             ok=not failures,
             as_of=as_of,
@@ -173,6 +194,7 @@ def build(
             warnings=warnings,
             nodes_passed=passed,
             rebuilt_from=selected or [],
+            out_of_memory_first=out_of_memory,
         )
         if previous is not None:
             _merge_run_results(previous, target / "run_results.json")
@@ -211,6 +233,12 @@ def print_report(result: BuildResult) -> None:
         f"tests passed, {len(result.failures)} failed, as of {result.as_of.isoformat()}, "
         f"warehouse {result.warehouse}"
     )
+    if result.out_of_memory_first:
+        names = ", ".join(sorted({f.name for f in result.out_of_memory_first}))
+        print(
+            f"  note    DuckDB ran out of memory with {_dbt_threads()} dbt threads in {names}: "
+            "built again, one model at a time"
+        )
     for failure in result.failures:
         print(f"  FAILED  {failure}")
     for source in result.stale_sources:
@@ -697,8 +725,8 @@ def _run_dbt(
                     "its columns changed since the last build (a contracted incremental "
                     "model keeps its table): run `taktgeber build --full-refresh` once. " + message
                 )
-            elif "Out of Memory Error" in message:
-                message = _out_of_memory() + message
+            elif _OUT_OF_MEMORY in message:
+                message = _out_of_memory(args) + message
             failures.append(Failure(kind, name, status, _one_line(message)))
         elif status == "warn":
             warnings.append(Failure(kind, name, status, _one_line(run.message or "")))
@@ -807,16 +835,29 @@ def _release_dbt_connection() -> None:
     DuckDBConnectionManager.close_all_connections()
 
 
-def _out_of_memory() -> str:
-    """What to do when DuckDB ran out of memory at its cap (profiles.yml): said before
-    DuckDB's own message, which speaks of SQL settings a user of `taktgeber build` does not
-    set."""
+_OUT_OF_MEMORY = "Out of Memory Error"  # DuckDB's message when it hit its memory cap
+
+
+def _dbt_threads() -> int:
+    """The dbt threads of a build (profiles.yml: TAKTGEBER_DBT_THREADS, default 2)."""
+    return int(os.environ.get("TAKTGEBER_DBT_THREADS", "2"))
+
+
+def _out_of_memory(args: list[str]) -> str:
+    """What to do when DuckDB ran out of memory at its cap (profiles.yml) in the dbt
+    command ``args``: said before DuckDB's own message, which speaks of SQL settings a
+    user of `taktgeber build` does not set."""
     limit = os.environ.get("TAKTGEBER_DUCKDB_MEMORY_LIMIT", "3GB")
-    threads = os.environ.get("TAKTGEBER_DBT_THREADS", "2")
+    threads = int(args[args.index("--threads") + 1]) if "--threads" in args else _dbt_threads()
+    if threads == 1:
+        return (
+            f"DuckDB ran out of memory at its cap (TAKTGEBER_DUCKDB_MEMORY_LIMIT={limit}) "
+            "with one model at a time: raise TAKTGEBER_DUCKDB_MEMORY_LIMIT. "
+        )
     return (
         f"DuckDB ran out of memory at its cap (TAKTGEBER_DUCKDB_MEMORY_LIMIT={limit}, "
-        f"shared by {threads} dbt threads running models side by side): run the build "
-        "again, raise TAKTGEBER_DUCKDB_MEMORY_LIMIT, or set TAKTGEBER_DBT_THREADS=1. "
+        f"shared by {threads} dbt threads running models side by side): run it again, "
+        "raise TAKTGEBER_DUCKDB_MEMORY_LIMIT, or set TAKTGEBER_DBT_THREADS=1. "
     )
 
 

@@ -152,13 +152,17 @@ def test_build_without_raw_data_names_the_failing_models(tmp_path: Path):
     assert "fct_exceptions" in skipped
 
 
-def test_a_build_out_of_memory_says_what_to_do(built_small_world, tmp_path: Path, monkeypatch):
+def test_a_build_out_of_memory_runs_again_one_model_at_a_time_then_says_what_to_do(
+    built_small_world, tmp_path: Path, monkeypatch, capsys
+):
     """DuckDB's cap on its memory (TAKTGEBER_DUCKDB_MEMORY_LIMIT) set far too low: the
-    models that run out of it fail, each saying the cap and what to change before
-    DuckDB's own message (which speaks of SQL settings)."""
+    models that run out of it with two dbt threads fail; the build runs again, whole and
+    one model at a time, and fails again. Each failure says the cap and what to change
+    before DuckDB's own message (which speaks of SQL settings); the report says both runs."""
     warehouse = tmp_path / "small-cap.duckdb"
     shutil.copyfile(built_small_world.warehouse, warehouse)
     monkeypatch.setenv("TAKTGEBER_DUCKDB_MEMORY_LIMIT", "8MB")
+    monkeypatch.delenv("TAKTGEBER_DBT_THREADS", raising=False)
     result = build(
         world=built_small_world.world,
         as_of=built_small_world.as_of,
@@ -166,14 +170,24 @@ def test_a_build_out_of_memory_says_what_to_do(built_small_world, tmp_path: Path
         full_refresh=True,
     )
     assert not result.ok
+    assert result.out_of_memory_first
+    for failure in result.out_of_memory_first:
+        assert failure.message.startswith(
+            "DuckDB ran out of memory at its cap (TAKTGEBER_DUCKDB_MEMORY_LIMIT=8MB, shared by "
+            "2 dbt threads running models side by side): run it again, raise "
+            "TAKTGEBER_DUCKDB_MEMORY_LIMIT, or set TAKTGEBER_DBT_THREADS=1."
+        ), failure.message
     out_of_memory = [f for f in result.failures if "Out of Memory Error" in f.message]
     assert out_of_memory
     for failure in out_of_memory:
         assert failure.message.startswith(
-            "DuckDB ran out of memory at its cap (TAKTGEBER_DUCKDB_MEMORY_LIMIT=8MB, shared by "
-            "2 dbt threads running models side by side): run the build again, raise "
-            "TAKTGEBER_DUCKDB_MEMORY_LIMIT, or set TAKTGEBER_DBT_THREADS=1."
+            "DuckDB ran out of memory at its cap (TAKTGEBER_DUCKDB_MEMORY_LIMIT=8MB) with one "
+            "model at a time: raise TAKTGEBER_DUCKDB_MEMORY_LIMIT."
         ), failure.message
+    print_report(result)
+    out = capsys.readouterr().out
+    first = ", ".join(sorted({f.name for f in result.out_of_memory_first}))
+    assert f"ran out of memory with 2 dbt threads in {first}: built again, one model at a time" in out
 
 
 def test_compare_findings_says_missing_unexpected_and_amount_differences():
