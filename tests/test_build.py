@@ -187,7 +187,9 @@ def test_a_build_out_of_memory_runs_again_one_model_at_a_time_then_says_what_to_
     print_report(result)
     out = capsys.readouterr().out
     first = ", ".join(sorted({f.name for f in result.out_of_memory_first}))
-    assert f"ran out of memory with 2 dbt threads in {first}: built again, one model at a time" in out
+    assert (
+        f"ran out of memory with 2 dbt threads in {first}: built again, one model at a time" in out
+    )
 
 
 def test_compare_findings_says_missing_unexpected_and_amount_differences():
