@@ -158,8 +158,10 @@ by_ledger as (
 
 linked as (
 
+    -- a record linked both ways, or twice one way, is one row: the `group by all` below
+    -- (one aggregate, where a `union` first was a second one: 14.6 s → 10.1 s at 10m)
     select * from by_harvest
-    union
+    union all
     select * from by_ledger
 
 ),
