@@ -269,6 +269,9 @@ def worker(world: Path, raw: Path, work: Path, incremental: bool) -> dict[str, A
             "ok": result.ok,
             "nodes_passed": result.nodes_passed,
             "failures": [str(f) for f in result.failures][:10],
+            # ran out of memory with models side by side, then built again one at a time
+            # (taktgeber.build): the seconds are both runs'
+            "out_of_memory_first": sorted({f.name for f in result.out_of_memory_first}),
             "load_average": la,
         }
 
@@ -277,7 +280,11 @@ def worker(world: Path, raw: Path, work: Path, incremental: bool) -> dict[str, A
     # The floor runs the full build's SQL: a rebuild's run_results carry the incremental
     # models' SQL (only the changed rows), which would shrink the floor's data.
     target = build_dirs(work)[0]
-    shutil.copyfile(target / "run_results.json", target / FULL_RUN_RESULTS)
+    if out["full"]["out_of_memory_first"]:
+        # the second run found the first one's tables: its SQL is not a full build's
+        (target / FULL_RUN_RESULTS).unlink(missing_ok=True)
+    else:
+        shutil.copyfile(target / "run_results.json", target / FULL_RUN_RESULTS)
     if incremental:
         timed("rebuild_no_change")
         out["touch"] = _touch_a_day(work)
@@ -323,8 +330,13 @@ def floor(raw: Path, work: Path, built: Path, progress: Path | None = None) -> d
     target, _ = build_dirs(built)
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     full = target / FULL_RUN_RESULTS
-    results_file = full if full.exists() else target / "run_results.json"
-    results = json.loads(results_file.read_text(encoding="utf-8"))["results"]
+    if not full.exists():
+        raise SystemExit(
+            f"no full build's run_results beside {built} ({FULL_RUN_RESULTS}): the last "
+            "full build ran out of memory and ran again on its own tables, or none ran. "
+            "Run the benchmark again."
+        )
+    results = json.loads(full.read_text(encoding="utf-8"))["results"]
     nodes = manifest["nodes"]
     shutil.copyfile(raw, work)
     # a WAL left by a floor that was stopped belongs to another copy: DuckDB refuses it
@@ -535,7 +547,13 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"run {i + 1}: full {res['full']['seconds']:.1f} s "
             f"(ok={res['full']['ok']}, load {res['full']['load_average']}), "
-            f"peak RSS {res['rss']['self_mib']:.0f} MiB",
+            f"peak RSS {res['rss']['self_mib']:.0f} MiB"
+            + (
+                f"; ran out of memory in {', '.join(res['full']['out_of_memory_first'])} "
+                "and built again, one model at a time"
+                if res["full"].get("out_of_memory_first")
+                else ""
+            ),
             flush=True,
         )
         if i == 0 and not args.skip_incremental:
