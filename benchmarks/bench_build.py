@@ -53,6 +53,7 @@ from typing import Any
 import duckdb
 
 from benchmarks.sandbox_port import free_port, wait_for_port
+from taktgeber.build import dbt_threads, duckdb_memory_limit
 from taktgeber.config import REPO_ROOT
 from taktgeber.verify_marts import pay_open_invoices, push_ready_drafts
 
@@ -82,16 +83,6 @@ def _loadavg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def _memory_limit() -> str:
-    """The DuckDB memory cap the build's profile applies (profiles.yml)."""
-    return os.environ.get("TAKTGEBER_DUCKDB_MEMORY_LIMIT", "3GB")
-
-
-def _dbt_threads() -> str:
-    """How many nodes dbt runs at once (profiles.yml: TAKTGEBER_DBT_THREADS, default 2)."""
-    return os.environ.get("TAKTGEBER_DBT_THREADS", "2")
-
-
 def _source_tree() -> dict[str, Any]:
     """Which code was measured: HEAD and how many files under it were uncommitted."""
 
@@ -115,7 +106,7 @@ def raw_direct(world: Path) -> tuple[Path, dict[str, Any]]:
     partial.unlink(missing_ok=True)
     la0 = _loadavg()
     started, cpu = time.perf_counter(), _cpu()
-    report = fill(world, partial, _memory_limit())
+    report = fill(world, partial, duckdb_memory_limit())
     seconds = time.perf_counter() - started
     partial.rename(raw)
     return raw, {
@@ -256,7 +247,7 @@ def worker(world: Path, raw: Path, work: Path, incremental: bool) -> dict[str, A
         wal.unlink()
     out: dict[str, Any] = {
         "load_average_before": _loadavg(),
-        "duckdb_memory_limit": _memory_limit(),
+        "duckdb_memory_limit": duckdb_memory_limit(),
     }
 
     def timed(label: str, built_with: Path = world) -> None:
@@ -343,10 +334,10 @@ def floor(raw: Path, work: Path, built: Path, progress: Path | None = None) -> d
     work.with_suffix(work.suffix + ".wal").unlink(missing_ok=True)
     con = duckdb.connect(str(work))
     # The build's cap (profiles.yml), for a like-with-like comparison.
-    con.execute(f"set memory_limit = '{_memory_limit()}'")
+    con.execute(f"set memory_limit = '{duckdb_memory_limit()}'")
     out: dict[str, Any] = {
         "load_average_before": _loadavg(),
-        "duckdb_memory_limit": _memory_limit(),
+        "duckdb_memory_limit": duckdb_memory_limit(),
         "models": {},
         "skipped": [],
     }
@@ -523,8 +514,8 @@ def main(argv: list[str] | None = None) -> int:
         "machine": _machine(),
         "load_average_start": _loadavg(),
         "as_of": _as_of(world).isoformat(),
-        "duckdb_memory_limit": _memory_limit(),
-        "dbt_threads": _dbt_threads(),
+        "duckdb_memory_limit": duckdb_memory_limit(),
+        "dbt_threads": str(dbt_threads()),
         "source_tree": _source_tree(),
     }
     if args.floor_only:

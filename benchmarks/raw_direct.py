@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -38,6 +37,7 @@ import duckdb
 import orjson
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
+from taktgeber.build import duckdb_memory_limit
 from taktgeber.sandbox.store import (
     HARVEST_RESOURCES,
     HUBSPOT_RESOURCES,
@@ -198,7 +198,7 @@ def fill(world: Path, out: Path, memory_limit: str | None = None) -> dict[str, A
         raise FileExistsError(out)
     con = duckdb.connect(str(out))
     report: dict[str, Any] = {"tables": {}, "missing_columns": {}}
-    limit = memory_limit or os.environ.get("TAKTGEBER_DUCKDB_MEMORY_LIMIT", "3GB")
+    limit = memory_limit or duckdb_memory_limit()
     con.execute(f"set memory_limit = {_sql_str(limit)}")
     con.execute("set preserve_insertion_order = false")
     con.execute("set TimeZone = 'UTC'")

@@ -170,7 +170,7 @@ def build(
             raw_columns=raw_columns,
         )
         out_of_memory = [f for f in failures if _OUT_OF_MEMORY in f.message]
-        if out_of_memory and _dbt_threads() > 1:
+        if out_of_memory and dbt_threads() > 1:
             # DuckDB's memory cap is shared by the models running side by side. The run
             # left some models built and others not: the whole build again (not only what
             # changed: the reach notes of a narrowed run belong to its invocation), one
@@ -236,7 +236,7 @@ def print_report(result: BuildResult) -> None:
     if result.out_of_memory_first:
         names = ", ".join(sorted({f.name for f in result.out_of_memory_first}))
         print(
-            f"  note    DuckDB ran out of memory with {_dbt_threads()} dbt threads in {names}: "
+            f"  note    DuckDB ran out of memory with {dbt_threads()} dbt threads in {names}: "
             "built again, one model at a time"
         )
     for failure in result.failures:
@@ -838,17 +838,22 @@ def _release_dbt_connection() -> None:
 _OUT_OF_MEMORY = "Out of Memory Error"  # DuckDB's message when it hit its memory cap
 
 
-def _dbt_threads() -> int:
-    """The dbt threads of a build (profiles.yml: TAKTGEBER_DBT_THREADS, default 2)."""
+def dbt_threads() -> int:
+    """How many nodes dbt runs at once (profiles.yml: TAKTGEBER_DBT_THREADS, default 2)."""
     return int(os.environ.get("TAKTGEBER_DBT_THREADS", "2"))
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory cap in builds (profiles.yml: TAKTGEBER_DUCKDB_MEMORY_LIMIT)."""
+    return os.environ.get("TAKTGEBER_DUCKDB_MEMORY_LIMIT", "3GB")
 
 
 def _out_of_memory(args: list[str]) -> str:
     """What to do when DuckDB ran out of memory at its cap (profiles.yml) in the dbt
     command ``args``: said before DuckDB's own message, which speaks of SQL settings a
     user of `taktgeber build` does not set."""
-    limit = os.environ.get("TAKTGEBER_DUCKDB_MEMORY_LIMIT", "3GB")
-    threads = int(args[args.index("--threads") + 1]) if "--threads" in args else _dbt_threads()
+    limit = duckdb_memory_limit()
+    threads = int(args[args.index("--threads") + 1]) if "--threads" in args else dbt_threads()
     if threads == 1:
         return (
             f"DuckDB ran out of memory at its cap (TAKTGEBER_DUCKDB_MEMORY_LIMIT={limit}) "
