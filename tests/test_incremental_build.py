@@ -504,11 +504,8 @@ def test_a_push_to_xero_reloaded_over_http_reaches_only_the_work_it_billed(
     every record, and equals a build from scratch."""
     from taktgeber.push import push
 
-    warehouse = tmp_path / "taktgeber.duckdb"
-    shutil.copyfile(built_small_world.warehouse, warehouse)
-    shutil.copytree(built_small_world.warehouse.parent / "dlt", tmp_path / "dlt")
     world = built_small_world
-    assert build(world=world.world, as_of=world.as_of, warehouse=warehouse).ok
+    warehouse = _a_built_copy(world, tmp_path, with_dlt=True)
     with Sandbox(world.world) as sandbox:
         run = push(warehouse, sandbox.base_url)
         load(base_url=sandbox.base_url, warehouse=warehouse, pipelines_dir=tmp_path / "dlt")
@@ -541,10 +538,8 @@ def test_a_first_narrowed_rebuild_of_payments_alone_finds_every_note_it_reads(
     them: corrections and the KPIs in long format read notes those models leave, which
     exist (empty) even though no narrowed rebuild wrote them yet. It equals a build from
     scratch."""
-    warehouse = tmp_path / "taktgeber.duckdb"
-    shutil.copyfile(built_small_world.warehouse, warehouse)
     world = built_small_world
-    assert build(world=world.world, as_of=world.as_of, warehouse=warehouse).ok
+    warehouse = _a_built_copy(world, tmp_path)
     con = duckdb.connect(str(warehouse))
     con.execute(
         "update raw_xero.payments set reference = coalesce(reference, '') || ' corrected' "
@@ -567,11 +562,8 @@ def test_a_day_of_payments_loaded_from_xero_keeps_every_per_entry_row(
     (dlt merges the paid invoices anew, their line items too, and adds the payments): the
     rebuild passes what changed in Xero without recomputing a single entry, recomputes the
     receivables from the payments' month, and equals a build from scratch."""
-    warehouse = tmp_path / "taktgeber.duckdb"
-    shutil.copyfile(built_small_world.warehouse, warehouse)
-    shutil.copytree(built_small_world.warehouse.parent / "dlt", tmp_path / "dlt")
     world = built_small_world
-    assert build(world=world.world, as_of=world.as_of, warehouse=warehouse).ok
+    warehouse = _a_built_copy(world, tmp_path, with_dlt=True)
     with Sandbox(world.world) as sandbox:
         changes = sandbox.advance(seed=21, new=0, changed=0, paid=2)
         load(base_url=sandbox.base_url, warehouse=warehouse, pipelines_dir=tmp_path / "dlt")
@@ -702,6 +694,17 @@ def _changed_billing_inputs(warehouse: Path) -> list[str]:
             "from taktgeber_meta.changed__int_billing_inputs_fingerprinted order by 1",
         )
     ]
+
+
+def _a_built_copy(world, tmp_path: Path, with_dlt: bool = False) -> Path:
+    """A copy of the session's small warehouse in ``tmp_path`` (with the dlt pipelines'
+    state beside it, for a reload over HTTP), built once so its next build may narrow."""
+    warehouse = tmp_path / "taktgeber.duckdb"
+    shutil.copyfile(world.warehouse, warehouse)
+    if with_dlt:
+        shutil.copytree(world.warehouse.parent / "dlt", tmp_path / "dlt")
+    assert build(world=world.world, as_of=world.as_of, warehouse=warehouse).ok
+    return warehouse
 
 
 def _assert_equals_a_build_from_scratch(world, warehouse: Path, scratch: Path) -> None:
