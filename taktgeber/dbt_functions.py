@@ -8,6 +8,8 @@ Registered on every connection dbt opens (see ``profiles.yml``):
 - ``tg_is_valid_vat_id(country_code, vat_id)``: python-stdnum's EU VAT check, and the
   number belongs to the company's country; a missing id is not valid.
 - ``tg_is_german_holiday(date)``: a German nationwide holiday (business days, §6).
+
+It also gives the database its time zone (the plugin's ``time_zone`` in ``profiles.yml``).
 """
 
 from __future__ import annotations
@@ -63,7 +65,15 @@ def is_german_holiday(day: date | None) -> bool:
 
 
 class Plugin(BasePlugin):
+    def initialize(self, plugin_config: dict[str, Any]) -> None:
+        # profiles.yml: the plugin's `config`
+        self.time_zone = plugin_config.get("time_zone")
+
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
+        if self.time_zone:
+            # every cursor dbt opens on this database starts with it
+            zone = str(self.time_zone).replace("'", "''")
+            conn.execute(f"SET GLOBAL TimeZone = '{zone}'")
         _register(conn, "tg_normalize_name", normalize_name, ["VARCHAR"], "VARCHAR")
         _register(conn, "tg_compact_vat_id", compact_vat_id, ["VARCHAR"], "VARCHAR")
         _register(conn, "tg_is_valid_vat_id", is_valid_vat_id, ["VARCHAR", "VARCHAR"], "BOOLEAN")

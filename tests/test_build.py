@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +16,9 @@ import pytest
 from taktgeber.build import (
     BuildResult,
     Failure,
+    _dbt_env,
+    _environment,
+    _invoke_dbt,
     build,
     build_dirs,
     dbt_vars,
@@ -190,6 +194,35 @@ def test_a_build_out_of_memory_runs_again_one_model_at_a_time_then_says_what_to_
     assert (
         f"ran out of memory with 2 dbt threads in {first}: built again, one model at a time" in out
     )
+
+
+def test_dbt_works_in_utc_under_the_memory_cap_whatever_the_machines_time_zone(
+    tmp_path: Path, monkeypatch
+):
+    """The profile gives DuckDB its time zone and memory cap once, when dbt opens the
+    database (profiles.yml; not again per cursor): every query dbt runs sees them, also on
+    a machine set to another zone."""
+    monkeypatch.setenv("TAKTGEBER_DUCKDB_MEMORY_LIMIT", "1GB")
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        with _environment(_dbt_env((tmp_path / "zone.duckdb").resolve(), None)):
+            res = _invoke_dbt(
+                [
+                    "show",
+                    "--inline",
+                    (
+                        "select current_setting('TimeZone') as zone,"
+                        " current_setting('memory_limit') as cap"
+                    ),
+                ]
+            )
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert res.success, res.exception
+    (row,) = res.result.results[0].agate_table.rows
+    assert (row["zone"], row["cap"]) == ("UTC", "953.6 MiB")
 
 
 def test_compare_findings_says_missing_unexpected_and_amount_differences():
