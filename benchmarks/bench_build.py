@@ -342,10 +342,11 @@ def floor(raw: Path, work: Path, built: Path, progress: Path | None = None) -> d
         "skipped": [],
     }
     cpu0 = _cpu()
-    # The same Python SQL functions dbt's profile registers (plugin taktgeber.dbt_functions).
+    # The same Python SQL functions and time zone as dbt's profile gives its connection
+    # (plugin taktgeber.dbt_functions and its config in profiles.yml).
     from taktgeber.dbt_functions import Plugin
 
-    Plugin.configure_connection(None, con)  # type: ignore[arg-type]
+    Plugin("taktgeber.dbt_functions", {"time_zone": "UTC"}).configure_connection(con)
     try:
         # Seeds as they are in the built warehouse (reference data, tiny).
         con.execute(f"attach '{built}' as built (read_only)")
