@@ -153,8 +153,9 @@ def compare_warehouse(warehouse: Path, answer_key: dict[str, Any]) -> list[str]:
         con.close()
 
 
-#: The models a rebuild of only what changed writes into (the incremental ones and the
-#: marts they feed), each with the columns that order its rows.
+#: The models a rebuild of only what changed writes into (the incremental ones, the
+#: tables it writes only the differing rows of, and the marts they feed), each with the
+#: columns that order its rows.
 REBUILT_MODELS = {
     "stg_harvest__time_entries": "harvest_time_entry_id",
     "int_work_billings_linked": "billing_id",
@@ -169,6 +170,11 @@ REBUILT_MODELS = {
     "int_receivables_month_ended": "month, hubspot_company_id",
     "int_kpi_dso_computed": "month, hubspot_company_id",
     "int_kpis_unpivoted": "kpi_value_id",
+    "int_xero_invoices_enriched": "xero_invoice_id",
+    "int_journals_summarized": "xero_journal_id",
+    "int_invoices_receivable_measured": "xero_invoice_id",
+    "int_project_budgets_compared": "harvest_project_id",
+    "int_exceptions_unioned": "exception_id",
     "stg_xero__journal_lines": "xero_journal_line_id",
     "fct_invoice_drafts": "draft_key",
     "fct_invoice_draft_lines": "draft_line_id",
