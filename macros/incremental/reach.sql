@@ -158,7 +158,9 @@
 
 
 {#- The last build's rows of the fingerprint, while this build replaces them: its table
-    renamed (same schema; DuckDB moves no table between schemas), not copied. -#}
+    renamed (same schema; DuckDB moves no table between schemas), not copied; on a
+    rebuild of only what changed, only the rows it replaced (`replace_rows_that_differ`,
+    macros/materializations/table.sql). -#}
 {% macro fingerprint_last_build(relation) %}
     {{ return(relation.incorporate(path={'identifier': relation.identifier ~ '__last_build'})) }}
 {%- endmacro %}
@@ -167,11 +169,12 @@
 {#- pre_hook of `int_billing_inputs_fingerprinted`: sets the rows the last build left
     aside, renaming its table (none on a first build, or when that table had other
     columns; then the post_hook finds the changes unbounded). A leftover of a build that
-    failed in between is dropped first. -#}
+    failed in between is dropped first. A rebuild of only what changed keeps the table:
+    the materialization sets aside the rows it replaces. -#}
 {% macro set_fingerprints_aside() %}
     {%- set last_build = fingerprint_last_build(this) -%}
     {%- set relation = load_relation(this) -%}
-    {%- set kept = relation is not none and (
+    {%- set kept = relation is not none and not rebuilds_by_difference(relation) and (
         adapter.get_columns_in_relation(relation) | map(attribute='name') | list) == fingerprint_columns() -%}
     drop table if exists {{ last_build }};
     {%- if kept %}
@@ -184,18 +187,27 @@
     last build's (`taktgeber_meta.changed__<model>`, as they were: `side` before, and are:
     now), labels the note (its comment: `<invocation>:bounded`, or `:unbounded` when the
     last build's rows were not set aside: every record is then recomputed) and drops
-    them. -#}
+    them. When the build wrote only the rows that differ, the last build's rows set aside
+    are those it replaced, and only the keys it wrote are compared. -#}
 {% macro note_changed_fingerprints() %}
     {%- set last_build = fingerprint_last_build(this) -%}
     {%- set columns = fingerprint_columns() -%}
-    {%- set noted = meta_table_comments(last_build.identifier, schema=last_build.schema) is not none -%}
+    {%- set comments = meta_table_comments(last_build.identifier, schema=last_build.schema) -%}
+    {%- set noted = comments is not none -%}
+    {%- set written = adapter.quote(this.identifier ~ '__taktgeber_differing')
+          if noted and comments[0] == 'rows_that_differ' else none -%}
     create schema if not exists taktgeber_meta;
     create or replace table taktgeber_meta.changed__{{ this.identifier }} as
     {%- if noted %}
     with changed_keys as (
         select coalesce(before.fingerprint_key, now.fingerprint_key) as fingerprint_key
         from {{ last_build }} as before
-        full join {{ this }} as now
+        full join (
+            select * from {{ this }}
+            {%- if written %}
+            where fingerprint_key in (select key_value from {{ written }})
+            {%- endif %}
+        ) as now
             on before.fingerprint_key = now.fingerprint_key
         where before.row_hash is distinct from now.row_hash
     )
@@ -213,6 +225,9 @@
     {%- endif %};
     comment on table taktgeber_meta.changed__{{ this.identifier }} is '{{ invocation_id }}:{{ "bounded" if noted else "unbounded" }}';
     drop table if exists {{ last_build }}
+    {%- if written %};
+    drop table {{ written }}
+    {%- endif %}
 {%- endmacro %}
 
 

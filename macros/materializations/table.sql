@@ -26,14 +26,11 @@
 
   {%- set other_type = existing_relation if existing_relation is not none
         and not existing_relation.is_table else none -%}
-  {%- set unique_key = config.get('unique_key') -%}
-  {%- set by_difference = unique_key is string
-        and env_var('TAKTGEBER_CHANGED_SOURCES', '') != ''
-        and existing_relation is not none and existing_relation.is_table
-        and not should_full_refresh() -%}
   {% call build_in_one_statement(replacing=other_type) -%}
-    {%- if by_difference -%}
-    {{ replace_rows_that_differ(target_relation, compiled_code, unique_key) }}
+    {%- if rebuilds_by_difference(existing_relation) -%}
+    {{ replace_rows_that_differ(
+        target_relation, compiled_code, config.get('unique_key'),
+        keep_replaced=config.get('keep_replaced_rows', false)) }}
     {%- else -%}
     {{ create_or_replace_table_as(target_relation, compiled_code) }}
     {%- endif -%}
@@ -61,14 +58,29 @@
 {%- endmacro %}
 
 
+{#- Whether this model's build writes only the rows that differ (`replace_rows_that_differ`):
+    a `table` with a one-column `unique_key`, its table there (`relation`, as found before
+    the build), on a rebuild of only what changed, not `--full-refresh`. -#}
+{% macro rebuilds_by_difference(relation) %}
+  {{ return(config.get('materialized') == 'table'
+      and config.get('unique_key') is string
+      and env_var('TAKTGEBER_CHANGED_SOURCES', '') != ''
+      and relation is not none and relation.is_table
+      and not should_full_refresh()) }}
+{%- endmacro %}
+
+
 {#- SQL: make `relation` hold the rows of `sql` by writing only what differs, per value of
     `key` (one column): the rows of every key whose rows are not all the same in both
     (compared whole, nulls equal), that only one of them holds, or that the query returns
     more than once, are deleted and inserted from the query; so are rows without a key.
     The result equals replacing the table, duplicates and missing keys included, so its
     tests see what a full build would give them. With an enforced contract, the query's
-    columns are checked against the declared ones first. -#}
-{% macro replace_rows_that_differ(relation, sql, key) -%}
+    columns are checked against the declared ones first. `keep_replaced`: the rows it
+    replaces are kept, as they were, in table `<relation>__last_build` (commented
+    `rows_that_differ`), and the keys it wrote in temporary table
+    `<identifier>__taktgeber_differing`, for a post_hook to read and drop. -#}
+{% macro replace_rows_that_differ(relation, sql, key, keep_replaced=false) -%}
   {%- set rows = adapter.quote(this.identifier ~ '__taktgeber_rows') -%}
   {%- set differing = adapter.quote(this.identifier ~ '__taktgeber_differing') -%}
   {%- if config.get('contract').enforced -%}
@@ -89,6 +101,14 @@
     from {{ rows }}
     group by {{ key }}
     having count(*) > 1;
+    {%- if keep_replaced %}
+    {%- set replaced = relation.incorporate(path={'identifier': relation.identifier ~ '__last_build'}) %}
+    create or replace table {{ replaced }} as
+    select * from {{ relation }}
+    where {{ key }} is null
+        or {{ key }} in (select key_value from {{ differing }});
+    comment on table {{ replaced }} is 'rows_that_differ';
+    {%- endif %}
     delete from {{ relation }}
     where {{ key }} is null
         or {{ key }} in (select key_value from {{ differing }});
@@ -97,5 +117,7 @@
     where {{ key }} is null
         or {{ key }} in (select key_value from {{ differing }});
     drop table {{ rows }};
+    {%- if not keep_replaced %}
     drop table {{ differing }};
+    {%- endif %}
 {%- endmacro %}
