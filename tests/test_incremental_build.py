@@ -414,6 +414,13 @@ def test_a_rebuild_after_invoices_paid_keeps_the_per_entry_rows_and_one_after_a_
         f"select count(*) from int_xero_invoices_enriched where invoice_number in ({numbers}) "
         "and amount_due = 0",
     ) == [(2,)]
+    # written by difference (macros/materializations/table.sql): only the two paid
+    # invoices' rows were replaced, appended after every row kept as it was
+    last_written = _rows(
+        warehouse,
+        "select invoice_number from int_xero_invoices_enriched order by rowid desc limit 2",
+    )
+    assert {r[0] for r in last_written} == {p["invoice_number"] for p in paid}
     _assert_equals_a_build_from_scratch(world, warehouse, tmp_path / "paid-scratch.duckdb")
 
     # a late payment's date corrected in Xero to a week after the due date, in the next
