@@ -18,7 +18,9 @@ SQL run directly in DuckDB.
    own date: a new payment, the invoice PAID; the Xero side of a day), then one after a
    push day (two ready drafts pushed, `taktgeber.verify_marts.push_ready_drafts`: their
    invoices and journals in Xero, their records in the push ledger of a world of the
-   worker's own that the rebuild imports).
+   worker's own that the rebuild imports), then one after an invoice that bills work was
+   voided in Xero (`taktgeber.verify_marts.void_a_billing_invoice`: its work is unbilled
+   again).
 3. Peak memory: `ru_maxrss` of the worker (RUSAGE_SELF) and of its children
    (RUSAGE_CHILDREN); dbt and DuckDB run inside the worker.
 4. The floor: every model's compiled SQL of the full build (`run_results.json`, in the
@@ -55,7 +57,7 @@ import duckdb
 from benchmarks.sandbox_port import free_port, wait_for_port
 from taktgeber.build import dbt_threads, duckdb_memory_limit
 from taktgeber.config import REPO_ROOT
-from taktgeber.verify_marts import pay_open_invoices, push_ready_drafts
+from taktgeber.verify_marts import pay_open_invoices, push_ready_drafts, void_a_billing_invoice
 
 OUT = REPO_ROOT / "bench-out"
 DEFAULT_WORLD = Path("/tmp/w1m")
@@ -68,6 +70,7 @@ _REBUILDS = (
     "rebuild_after_touching_a_day",
     "rebuild_after_an_invoice_paid",
     "rebuild_after_a_push",
+    "rebuild_after_a_void",
 )
 
 
@@ -285,6 +288,8 @@ def worker(world: Path, raw: Path, work: Path, incremental: bool) -> dict[str, A
         pushed = _push_world(world, work)
         out["push"] = push_ready_drafts(work, pushed, count=2)
         timed("rebuild_after_a_push", pushed)
+        out["void"] = void_a_billing_invoice(work)
+        timed("rebuild_after_a_void", pushed)
     out["rss"] = _rss_mib()
     # The floor reads the project's manifest (node order, seeds), which `build()` does not
     # write (it passes dbt the parsed project): written here, after the timings.
@@ -573,6 +578,7 @@ def main(argv: list[str] | None = None) -> int:
         report["incremental"]["touch"] = first.get("touch")
         report["incremental"]["payment"] = first.get("payment")
         report["incremental"]["push"] = first.get("push")
+        report["incremental"]["void"] = first.get("void")
     # The last worker's build (a plain full build) holds the run_results for the floor.
     if not args.skip_floor:
         # Same file name as the built warehouse: dbt's compiled SQL names its catalog.
@@ -645,6 +651,11 @@ def _print(r: dict[str, Any]) -> None:
             + (
                 f"; after a push: {inc['rebuild_after_a_push']:.1f} s"
                 if "rebuild_after_a_push" in inc
+                else ""
+            )
+            + (
+                f"; after a void: {inc['rebuild_after_a_void']:.1f} s"
+                if "rebuild_after_a_void" in inc
                 else ""
             )
         )
