@@ -157,12 +157,12 @@
 {%- endmacro %}
 
 
-{#- The last build's rows of the fingerprint, while this build replaces them: its table
-    renamed (same schema; DuckDB moves no table between schemas), not copied; on a
-    rebuild of only what changed, only the rows it replaced (`replace_rows_that_differ`,
-    macros/materializations/table.sql). -#}
+{#- The last build's rows of the fingerprint, while this build replaces them
+    (`rows_set_aside`, macros/materializations/table.sql): its table renamed (DuckDB moves
+    no table between schemas), not copied; on a rebuild of only what changed, only the
+    rows it replaced (`replace_rows_that_differ`). -#}
 {% macro fingerprint_last_build(relation) %}
-    {{ return(relation.incorporate(path={'identifier': relation.identifier ~ '__last_build'})) }}
+    {{ return(rows_set_aside(relation)) }}
 {%- endmacro %}
 
 
@@ -194,7 +194,7 @@
     {%- set columns = fingerprint_columns() -%}
     {%- set comments = meta_table_comments(last_build.identifier, schema=last_build.schema) -%}
     {%- set noted = comments is not none -%}
-    {%- set written = adapter.quote(this.identifier ~ '__taktgeber_differing')
+    {%- set written = keys_written_by_difference()
           if noted and comments[0] == 'rows_that_differ' else none -%}
     create schema if not exists taktgeber_meta;
     create or replace table taktgeber_meta.changed__{{ this.identifier }} as

@@ -20,7 +20,7 @@
   {%- set existing_relation = load_cached_relation(this) -%}
   {%- set strategy = config.get('incremental_strategy') or 'append' -%}
   {%- set unique_key = config.get('unique_key') -%}
-  {%- set same_code = env_var('TAKTGEBER_CHANGED_SOURCES', '') != '' -%}
+  {%- set same_code = changed_sources() | length > 0 -%}
   {%- set lean = same_code
         and existing_relation is not none and existing_relation.is_table
         and not should_full_refresh()

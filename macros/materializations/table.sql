@@ -64,7 +64,7 @@
 {% macro rebuilds_by_difference(relation) %}
   {{ return(config.get('materialized') == 'table'
       and config.get('unique_key') is string
-      and env_var('TAKTGEBER_CHANGED_SOURCES', '') != ''
+      and changed_sources() | length > 0
       and relation is not none and relation.is_table
       and not should_full_refresh()) }}
 {%- endmacro %}
@@ -77,12 +77,12 @@
     The result equals replacing the table, duplicates and missing keys included, so its
     tests see what a full build would give them. With an enforced contract, the query's
     columns are checked against the declared ones first. `keep_replaced`: the rows it
-    replaces are kept, as they were, in table `<relation>__last_build` (commented
-    `rows_that_differ`), and the keys it wrote in temporary table
-    `<identifier>__taktgeber_differing`, for a post_hook to read and drop. -#}
+    replaces are kept, as they were, in `rows_set_aside(relation)` (commented
+    `rows_that_differ`), and the keys it wrote in `keys_written_by_difference()`, for a
+    post_hook to read and drop. -#}
 {% macro replace_rows_that_differ(relation, sql, key, keep_replaced=false) -%}
   {%- set rows = adapter.quote(this.identifier ~ '__taktgeber_rows') -%}
-  {%- set differing = adapter.quote(this.identifier ~ '__taktgeber_differing') -%}
+  {%- set differing = keys_written_by_difference() -%}
   {%- if config.get('contract').enforced -%}
     {{ get_assert_columns_equivalent(sql) }}
   {%- endif %}
@@ -102,7 +102,7 @@
     group by {{ key }}
     having count(*) > 1;
     {%- if keep_replaced %}
-    {%- set replaced = relation.incorporate(path={'identifier': relation.identifier ~ '__last_build'}) %}
+    {%- set replaced = rows_set_aside(relation) %}
     create or replace table {{ replaced }} as
     select * from {{ relation }}
     where {{ key }} is null
@@ -120,4 +120,17 @@
     {%- if not keep_replaced %}
     drop table {{ differing }};
     {%- endif %}
+{%- endmacro %}
+
+
+{#- Where the last build's rows of `relation` are set aside while a build replaces them:
+    table `<relation>__last_build`, same schema. -#}
+{% macro rows_set_aside(relation) %}
+  {{ return(relation.incorporate(path={'identifier': relation.identifier ~ '__last_build'})) }}
+{%- endmacro %}
+
+
+{#- The temporary table of the keys this model's build wrote by difference. -#}
+{% macro keys_written_by_difference() %}
+  {{ return(adapter.quote(this.identifier ~ '__taktgeber_differing')) }}
 {%- endmacro %}
