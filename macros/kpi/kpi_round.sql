@@ -12,3 +12,10 @@
         else {{ kpi_round('cast(' ~ numerator ~ ' as double) / cast(' ~ denominator ~ ' as double)', places) }}
     end
 {%- endmacro %}
+
+{% macro kpi_eur_units(value) -%}
+    {#- A EUR amount (DOUBLE) in whole 1e-8 EUR, as BIGINT: sums and differences of such
+        units are exact, so comparing them does not depend on the order a DOUBLE sum was
+        taken in (up to ±92 billion EUR; beyond that DuckDB raises an overflow error). -#}
+    cast(round({{ value }} * 100000000) as bigint)
+{%- endmacro %}

@@ -3,7 +3,7 @@
     dso_countback: going back month by month from the KPI month, while the remaining AR ≥
     the month's gross sales, add its calendar days and subtract its sales; else add
     days × remaining AR / sales and stop. In closed form: the stop month is the latest
-    month m ≤ K where AR < Σ sales of m..K (at 8 decimals); days = Σ days of the months
+    month m ≤ K where AR < Σ sales of m..K (within 1e-6 EUR); days = Σ days of the months
     after it up to K + days(m) × (AR − Σ sales of the months after it) / sales(m). With no
     stop month (the history runs out, or the AR is used up exactly) the days of every
     month reached while AR was left count. 0.1 day, half-up.
@@ -33,26 +33,45 @@ invoices as (
     select * from {{ ref('int_invoices_receivable_measured') }}
 ),
 
+running as (
+    -- per scope, from its first month: gross sales and calendar days up to each month.
+    -- Sales in whole 1e-8 EUR (kpi_eur_units: the precision the walk compares at), so that the sales of
+    -- months m..K, a difference of two running sums, is exact whichever month K reads it
+    select
+        balances.month,
+        balances.month_start,
+        balances.hubspot_company_id,
+        balances.days_in_month,
+        {{ kpi_eur_units('balances.gross_sales_eur') }} as sales_units,
+        sum({{ kpi_eur_units('balances.gross_sales_eur') }}) over by_month as sales_through_units,
+        sum(balances.days_in_month) over by_month as days_through
+    from balances
+    window by_month as (
+        partition by balances.hubspot_company_id
+        order by balances.month_start
+        rows between unbounded preceding and current row
+    )
+),
+
 walked as (
+    -- each KPI month K with every month m up to it: AR left after the sales of the
+    -- months after m, the sales of m, and the days of the months after m up to K (a join
+    -- on the running sums, not a window per month K)
     select
         kpi_month.month,
         kpi_month.hubspot_company_id,
         kpi_month.receivables_eur,
         walk_month.month_start as walk_month_start,
         walk_month.days_in_month as walk_days,
-        walk_month.gross_sales_eur as walk_sales_eur,
-        sum(walk_month.gross_sales_eur) over (
-            partition by kpi_month.month, kpi_month.hubspot_company_id
-            order by walk_month.month_start desc
-            rows between unbounded preceding and current row
-        ) as cumulative_sales_eur,
-        sum(walk_month.days_in_month) over (
-            partition by kpi_month.month, kpi_month.hubspot_company_id
-            order by walk_month.month_start desc
-            rows between unbounded preceding and 1 preceding
-        ) as days_after
+        walk_month.sales_units as walk_sales_units,
+        {{ kpi_eur_units('kpi_month.receivables_eur') }}
+            - (kpi_running.sales_through_units - walk_month.sales_through_units) as ar_left_units,
+        kpi_running.days_through - walk_month.days_through as days_after
     from kpi_balances as kpi_month
-    inner join balances as walk_month
+    inner join running as kpi_running
+        on kpi_month.hubspot_company_id = kpi_running.hubspot_company_id
+        and kpi_month.month = kpi_running.month
+    inner join running as walk_month
         on kpi_month.hubspot_company_id = walk_month.hubspot_company_id
         and walk_month.month_start <= kpi_month.month_start
 ),
@@ -63,23 +82,15 @@ stopped as (
         walked.hubspot_company_id,
         any_value(walked.receivables_eur) as receivables_eur,
         -- no stop month: count the months walked while AR was left to explain (a month
-        -- whose sales use up the AR exactly is the last one counted)
-        sum(walked.walk_days) filter (
-            where round(walked.receivables_eur - (walked.cumulative_sales_eur - walked.walk_sales_eur), 8) > 0
-        ) as all_days,
+        -- whose sales use up the AR exactly is the last one counted). "Exactly" is within
+        -- 1e-6 EUR (100 units): each month's sales and the AR are rounded to units
+        -- separately, so a sum of sales equal to the AR may differ from it by a few units
+        sum(walked.walk_days) filter (where walked.ar_left_units > 100) as all_days,
+        -- the stop month: the AR left is less than its sales
         arg_max(
-            coalesce(walked.days_after, 0)
-                + walked.walk_days
-                * (walked.receivables_eur - (walked.cumulative_sales_eur - walked.walk_sales_eur))
-                / walked.walk_sales_eur,
+            walked.days_after + walked.walk_days * cast(walked.ar_left_units as double) / cast(walked.walk_sales_units as double),
             walked.walk_month_start
-        -- the stop month: AR < Σ sales, compared at 8 decimals like `all_days` above. EUR
-        -- amounts are doubles here, and a running sum over a month without sales can come
-        -- out one unit in the last place above the one before it: compared exactly, a
-        -- month without sales could stop the walk and divide by its zero sales
-        ) filter (
-            where round(walked.cumulative_sales_eur - walked.receivables_eur, 8) > 0
-        ) as countback_days
+        ) filter (where walked.walk_sales_units - walked.ar_left_units > 100) as countback_days
     from walked
     group by walked.month, walked.hubspot_company_id
 ),

@@ -5,8 +5,9 @@
     Incremental (dbt_project.yml, macros/incremental/reach.sql): a narrowed rebuild
     recomputes the months from the first one whose invoices, payments or credit
     allocations changed, every month when the spine changed, none when neither did (time
-    entries reach these rows only through the spine). The customers (scopes) come from
-    the last month, whose invoices include every earlier month's. -#}
+    entries reach these rows only through the spine). AR is summed from each month's
+    changes (invoice totals, less settlements) up to the month end, so every month costs
+    one pass over the invoices and settlements, not one per month. -#}
 
 {%- set narrow = rebuild_is_narrowed() %}
 
@@ -17,9 +18,6 @@ with
 
 months as (
     select * from {{ ref('int_kpi_months_spined') }}
-    {%- if narrow %}
-    where month >= {{ reached_first_month() }}
-    {%- endif %}
 ),
 
 invoices as (
@@ -30,55 +28,75 @@ settlements as (
     select * from {{ ref('int_invoice_settlements_unioned') }}
 ),
 
-outstanding as (
+changes as (
+    -- what moves an invoice's receivable, on the day it counts: its total on the invoice
+    -- date, each settlement on its own date or the invoice date when earlier (AR at a
+    -- month end counts invoices dated ≤ month end, less their settlements dated ≤ it)
     select
-        months.month,
-        invoices.xero_invoice_id,
+        invoices.invoice_date as counted_date,
         coalesce(invoices.hubspot_company_id, '(unlinked)') as hubspot_company_id,
-        (
-            invoices.total - coalesce((
-                select sum(settlements.amount)
-                from settlements
-                where settlements.xero_invoice_id = invoices.xero_invoice_id
-                    and settlements.settlement_date <= months.month_end
-            ), 0)
-        ) / invoices.units_per_eur as outstanding_eur,
-        case when invoices.invoice_month = months.month then invoices.total_eur else 0 end as sales_eur
-    from months
+        invoices.total_eur as receivable_change_eur,
+        invoices.total_eur as sales_eur
+    from invoices
+    union all
+    select
+        greatest(settlements.settlement_date, invoices.invoice_date),
+        coalesce(invoices.hubspot_company_id, '(unlinked)'),
+        -cast(settlements.amount / invoices.units_per_eur as double),
+        0
+    from settlements
     inner join invoices
-        on invoices.invoice_date <= months.month_end
+        on settlements.xero_invoice_id = invoices.xero_invoice_id
 ),
 
 summed as (
+    -- per month and customer, and for the company as a whole ('*'); a change after
+    -- as_of_date (month_end of the last month) counts in no month
     select
-        outstanding.month,
-        coalesce(outstanding.hubspot_company_id, '*') as hubspot_company_id,
-        grouping(outstanding.hubspot_company_id) = 1 as is_company_total,
-        sum(cast(outstanding.outstanding_eur as double)) as receivables_eur,
-        sum(cast(outstanding.sales_eur as double)) as gross_sales_eur
-    from outstanding
-    group by grouping sets ((outstanding.month, outstanding.hubspot_company_id), (outstanding.month))
+        months.month,
+        coalesce(changes.hubspot_company_id, '*') as hubspot_company_id,
+        sum(changes.receivable_change_eur) as receivable_change_eur,
+        sum(changes.sales_eur) as gross_sales_eur
+    from changes
+    inner join months
+        on changes.counted_date between months.month_start and months.month_end
+    group by grouping sets ((months.month, changes.hubspot_company_id), (months.month))
 ),
 
 scopes as (
     select distinct summed.hubspot_company_id from summed
 ),
 
-final as (
-    -- every month for every scope, so the count-back walks calendar months without gaps
+running as (
+    -- every month for every scope, so the count-back walks calendar months without gaps;
+    -- AR at month end = the changes of every month up to it (each month from the first:
+    -- a narrowed rebuild reads the earlier months' sums too)
     select
         months.month,
         months.month_start,
         months.month_end,
         months.days_in_month,
         scopes.hubspot_company_id,
-        coalesce(summed.receivables_eur, 0) as receivables_eur,
+        coalesce(sum(summed.receivable_change_eur) over (
+            partition by scopes.hubspot_company_id
+            order by months.month_start
+            rows between unbounded preceding and current row
+        ), 0) as receivables_eur,
         coalesce(summed.gross_sales_eur, 0) as gross_sales_eur
     from months
     cross join scopes
     left join summed
         on months.month = summed.month
         and scopes.hubspot_company_id = summed.hubspot_company_id
+),
+
+final as (
+    select *
+    from running
+    {%- if narrow %}
+    -- a narrowed rebuild: the months from the first one that changed
+    where running.month >= {{ reached_first_month() }}
+    {%- endif %}
 )
 
 select * from final
