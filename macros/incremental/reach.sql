@@ -464,6 +464,24 @@
 {%- endmacro %}
 
 
+{#- SQL (a query): `columns` of the rows of table `relation` that are of a reached work
+    record, as `in_reached_work_items` says (`time_key`, `item_key`: expressions on
+    `relation`'s columns). When records other than time entries are reached too, it is
+    one scan per key, each a filter DuckDB pushes into the scan: an `or` of the two keys
+    is a join that reads every column of every row (a 10.8M-row model at 10m: 0.29 s
+    against 0.005 s). A row of both kinds is returned once. -#}
+{% macro reached_rows(relation, time_key, item_key=none, noted=none, columns='*') %}
+    select {{ columns }} from {{ relation }}
+    where {{ time_key }} in {{ reached_ids('time', noted) }}
+    {%- if item_key is not none and reached_kinds() | reject('equalto', 'time') | list | length > 0 %}
+    union all
+    select {{ columns }} from {{ relation }}
+    where {{ item_key }} in {{ reached_other_work_items() }}
+        and coalesce({{ time_key }} not in {{ reached_ids('time', noted) }}, true)
+    {%- endif %}
+{%- endmacro %}
+
+
 {#- pre_hook of a reach-incremental model. `time_key`, `item_key`: as for
     `in_reached_work_items`. A narrowed rebuild notes the reached work records (a copy of
     the billings model's note, `noted_here` for the billings model itself) and deletes
@@ -486,17 +504,15 @@
     {%- if note_invoices %}
     create or replace table {{ reached }}__invoices as
     select distinct xero_invoice_id, '{{ invocation_id }}' as invocation_id
-    from {{ this }}
-    where {{ in_reached_work_items(time_key, item_key) }};
+    from ({{ reached_rows(this, time_key, item_key, columns='xero_invoice_id') }});
     {%- endif %}
     {%- if note_first_date %}
     create or replace table {{ reached }}__first_date as
     select min(least({{ note_first_date | join(', ') }})) as first_date, '{{ invocation_id }}' as invocation_id
-    from {{ this }}
-    where {{ in_reached_work_items(time_key, item_key) }};
+    from ({{ reached_rows(this, time_key, item_key, columns=note_first_date | join(', ')) }});
     {%- endif %}
     delete from {{ this }}
-    where {{ in_reached_work_items(time_key, item_key) }}
+    where rowid in ({{ reached_rows(this, time_key, item_key, columns='rowid') }})
     {%- else -%}
     delete from {{ this }}
     {%- endif -%}
@@ -526,8 +542,8 @@
     where invocation_id = '{{ invocation_id }}'
     union
     select xero_invoice_id
-    from {{ billings }}
-    where {{ in_reached_work_items('harvest_time_entry_id', 'work_item_id', reached_work_items_table()) }}
+    from ({{ reached_rows(
+        billings, 'harvest_time_entry_id', 'work_item_id', reached_work_items_table(), columns='xero_invoice_id') }})
     {%- if meta_table_exists('changed__' ~ fingerprint.alias) %}
     union
     select xero_invoice_id
@@ -572,14 +588,15 @@
     {%- set reached = reached_work_items_table() %}
     create or replace table taktgeber_meta.reached__{{ this.identifier }} as
     select drafted.hubspot_company_id, cast(drafted.billing_month || '-01' as date) as month_start
-    from {{ this }} as drafted
-    where {{ in_reached_work_items(
-        'drafted.harvest_time_entry_id', "drafted.work_item_kind || ':' || drafted.source_id", reached) }}
+    from ({{ reached_rows(
+        this, 'harvest_time_entry_id', "work_item_kind || ':' || source_id", reached,
+        columns='hubspot_company_id, billing_month') }}) as drafted
     union
     select work_items.hubspot_company_id, date_trunc('month', work_items.work_date)
-    from {{ ref('int_work_items_billed') }} as work_items
-    where {{ in_reached_work_items('work_items.harvest_time_entry_id', 'work_items.work_item_id', reached) }}
-        and work_items.hubspot_company_id is not null
+    from ({{ reached_rows(
+        ref('int_work_items_billed'), 'harvest_time_entry_id', 'work_item_id', reached,
+        columns='hubspot_company_id, work_date') }}) as work_items
+    where work_items.hubspot_company_id is not null
     union
     select drafted.hubspot_company_id, cast(drafted.billing_month || '-01' as date)
     from {{ this }} as drafted
@@ -680,9 +697,9 @@
             where invocation_id = '{{ invocation_id }}'
             union all
             select least({{ dates | join(', ') }})
-            from {{ valued }}
-            where {{ in_reached_work_items(
-                'harvest_time_entry_id', 'work_item_id', 'taktgeber_meta.reached__' ~ valued.identifier) }}
+            from ({{ reached_rows(
+                valued, 'harvest_time_entry_id', 'work_item_id', 'taktgeber_meta.reached__' ~ valued.identifier,
+                columns=dates | join(', ')) }})
         )
         select strftime(min(first_dates.first_date), '%Y-%m') as first_month
         from first_dates

@@ -13,17 +13,29 @@
 with
 
 work_items as (
+    {%- if narrow %}
+    {{ reached_rows(ref('int_work_items_billed'), 'harvest_time_entry_id', 'work_item_id') }}
+    {%- else %}
     select * from {{ ref('int_work_items_billed') }}
+    {%- endif %}
 ),
 
 rate_checks as (
     -- the rate_mismatch rule, in one place: the contracted rate of every billable time entry
+    {%- if narrow %}
+    {{ reached_rows(ref('int_time_entries_rate_checked'), 'harvest_time_entry_id') }}
+    {%- else %}
     select * from {{ ref('int_time_entries_rate_checked') }}
+    {%- endif %}
 ),
 
 billings as (
     -- the "billed on" rule of DESIGN.md §4, in one place
+    {%- if narrow %}
+    {{ reached_rows(ref('int_work_billings_linked'), 'harvest_time_entry_id', 'work_item_id') }}
+    {%- else %}
     select * from {{ ref('int_work_billings_linked') }}
+    {%- endif %}
 ),
 
 fx_rates as (
@@ -46,18 +58,12 @@ work_entries as (
         work_items.is_approved
     from work_items
     where work_items.work_item_kind in ('time', 'expense')
-    {%- if narrow %}
-        and {{ in_reached_work_items('work_items.harvest_time_entry_id', 'work_items.work_item_id') }}
-    {%- endif %}
 ),
 
 reached_billings as (
     select *
     from billings
     where billings.work_item_kind in ('time', 'expense')
-    {%- if narrow %}
-        and {{ in_reached_work_items('billings.harvest_time_entry_id', 'billings.work_item_id') }}
-    {%- endif %}
 ),
 
 first_billed as (

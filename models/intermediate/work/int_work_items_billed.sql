@@ -55,7 +55,12 @@ service_catalogue as (
 
 billings as (
 
+    {%- if narrow %}
+    -- a narrowed rebuild: the links of the reached work records
+    {{ reached_rows(ref('int_work_billings_linked'), 'harvest_time_entry_id', 'work_item_id') }}
+    {%- else %}
     select * from {{ ref('int_work_billings_linked') }}
+    {%- endif %}
 
 ),
 
@@ -215,9 +220,6 @@ billed as (
         count(*) filter (where billings.invoice_date <= {{ as_of_date() }}) as billed_invoice_count,
         min(billings.invoice_date) as first_billed_date
     from billings
-    {%- if narrow %}
-    where {{ in_reached_work_items('billings.harvest_time_entry_id', 'billings.work_item_id') }}
-    {%- endif %}
     group by billings.work_item_id
 
 ),

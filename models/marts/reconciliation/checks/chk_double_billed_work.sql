@@ -12,7 +12,12 @@ with
 
 work_items as (
 
+    {%- if narrow %}
+    -- a narrowed rebuild: the reached work records
+    {{ reached_rows(ref('int_work_items_billed'), 'harvest_time_entry_id', 'work_item_id') }}
+    {%- else %}
     select * from {{ ref('int_work_items_billed') }}
+    {%- endif %}
 
 ),
 
@@ -36,9 +41,6 @@ work as (
         and work_items.work_date <= {{ as_of_date() }}
         -- billed on two invoices or more (each listed once): the rest cannot be flagged
         and len(work_items.billed_invoice_ids) >= 2
-    {%- if narrow %}
-        and {{ in_reached_work_items('work_items.harvest_time_entry_id', 'work_items.work_item_id') }}
-    {%- endif %}
 
 ),
 
