@@ -169,7 +169,6 @@ REBUILT_MODELS = {
     "int_kpi_work_computed": "month, hubspot_company_id",
     "int_receivables_month_ended": "month, hubspot_company_id",
     "int_kpi_dso_computed": "month, hubspot_company_id",
-    "int_kpis_unpivoted": "kpi_value_id",
     "int_xero_invoices_enriched": "xero_invoice_id",
     "int_journals_summarized": "xero_journal_id",
     "int_invoices_receivable_measured": "xero_invoice_id",

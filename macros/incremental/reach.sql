@@ -29,9 +29,8 @@
     (`delete_rows_of_reached_invoices`), draft items the customer months a reached record
     was or may now be drafted in (`delete_rows_of_reached_customer_months`) and so the
     draft lines (`delete_rows_of_upstream_customer_months`), the work KPIs the months from
-    the earliest date a reached record had or has (`delete_rows_of_reached_months`), the
-    KPI rows in long format those months (`delete_rows_of_reached_kpi_months`) and so the
-    per-customer KPI mart (`delete_rows_of_upstream_months`). Receivables and DSO read
+    the earliest date a reached record had or has (`delete_rows_of_reached_months`), and
+    the per-customer KPI mart those months (`delete_rows_of_reached_kpi_months`). Receivables and DSO read
     time entries only through the month spine: they recompute every month when it
     changed, else the months from the first one whose invoices, payments or credit
     allocations changed (`delete_rows_of_changed_receivable_months`), none after time
@@ -805,7 +804,7 @@
 {#- post_hook of a per-month model built whole whenever its inputs change (the invoice
     KPIs): keeps the hash sum per month of the rows the last build left
     (`taktgeber_meta.rows_before__<model>`) and of the rows it holds now (`rows_of__…`,
-    its comment names this invocation), so the KPIs in long format recompute only the
+    its comment names this invocation), so the per-customer KPI mart recomputes only the
     months whose rows changed (`first_month_rebuilt_differently`). -#}
 {% macro note_rows_by_month() %}
     create schema if not exists taktgeber_meta;
@@ -846,8 +845,8 @@
 {%- endmacro %}
 
 
-{#- pre_hook of the KPIs in long format (a row per month, scope and KPI, from the KPI
-    models' rows of that month): a narrowed rebuild recomputes the months from the first
+{#- pre_hook of the per-customer KPI mart (a row per month, customer and KPI, from the KPI
+    models' rows of that month, `kpis_in_long_format`): a narrowed rebuild recomputes the months from the first
     one the work KPIs or the receivables recomputed (`delete_rows_of_reached_months`,
     `delete_rows_of_changed_receivable_months` noted them), or the invoice KPIs (`rebuilt`,
     built whole) rebuilt differently (`first_month_rebuilt_differently`); every month
@@ -903,7 +902,7 @@
 
 
 {#- pre_hook of a model whose rows of a month are a function of `upstream`'s rows of that
-    month alone (the per-customer KPI mart, a filter of the KPIs in long format): a
+    month and the months before (DSO, from the receivables): a
     narrowed rebuild recomputes the months `upstream` recomputed (from the first month its
     pre_hook noted; every month when it noted none this invocation) and deletes their rows
     and those of months no longer in the spine. Any other incremental run deletes every

@@ -1,50 +1,44 @@
-{#- Every KPI per month and scope (a HubSpot company, or '*' for the whole company) in long
-    format, rounded as docs/answer-key.md says (days 0.1, rates 4 decimals, EUR cents).
-    Every month of the spine has the stock KPIs for the whole company (DSO count-back,
-    unbilled WIP and revenue leakage, 0 when there is nothing); the others only where
-    their denominator is not empty.
-    Incremental (dbt_project.yml, macros/incremental/reach.sql): a narrowed rebuild
-    recomputes the months from the first one a changed entry reaches, the receivables
-    recomputed or the invoice KPIs rebuilt differently (every month when the month spine
-    changed). -#}
+{#- SQL (a query): every KPI per month and scope in long format (month, hubspot_company_id,
+    kpi, value), rounded as docs/answer-key.md says (days 0.1, rates 4 decimals, EUR
+    cents), read from the KPI models' rows. `whole_company`: the rows of the whole company
+    ('*'), where the stock KPIs (DSO count-back, unbilled WIP and revenue leakage) are
+    present every month of the spine, 0 when there is nothing; else the customers' rows,
+    each KPI only where its denominator is not empty. `narrow`: the months from this
+    model's first reached month (a narrowed rebuild, macros/incremental/reach.sql). The two
+    KPI marts each call it, so neither waits for the other nor for a long-format table of
+    every row. -#}
+{% macro kpis_in_long_format(whole_company, narrow=false) %}
 
-{%- set narrow = rebuild_is_narrowed() %}
-
--- depends_on: {{ ref('int_receivables_month_ended') }}
-
+{%- set scope = "hubspot_company_id " ~ ("=" if whole_company else "!=") ~ " '*'" %}
 {%- set reached_months %}
-    {%- if narrow %}
-    where month >= {{ reached_first_month() }}
-    {%- endif %}
+    {%- if narrow %} and month >= {{ reached_first_month() }}{% endif %}
 {%- endset %}
 
 with
 
 months as (
-    select * from {{ ref('int_kpi_months_spined') }}{{ reached_months }}
+    select * from {{ ref('int_kpi_months_spined') }}
+    where true{{ reached_months }}
 ),
 
 dso as (
-    select * from {{ ref('int_kpi_dso_computed') }}{{ reached_months }}
+    select * from {{ ref('int_kpi_dso_computed') }}
+    where {{ scope }}{{ reached_months }}
 ),
 
 invoice_rates as (
-    select * from {{ ref('int_kpi_invoice_rates_computed') }}{{ reached_months }}
+    select * from {{ ref('int_kpi_invoice_rates_computed') }}
+    where {{ scope }}{{ reached_months }}
 ),
 
 handover as (
-    select * from {{ ref('int_kpi_handover_computed') }}{{ reached_months }}
+    select * from {{ ref('int_kpi_handover_computed') }}
+    where {{ scope }}{{ reached_months }}
 ),
 
 work as (
-    select * from {{ ref('int_kpi_work_computed') }}{{ reached_months }}
-),
-
-company_months as (
-    select
-        months.month,
-        '*' as hubspot_company_id
-    from months
+    select * from {{ ref('int_kpi_work_computed') }}
+    where {{ scope }}{{ reached_months }}
 ),
 
 long_values as (
@@ -89,14 +83,16 @@ long_values as (
     into name kpi value value
 ),
 
+{%- if whole_company %}
+
 stock_defaults as (
     -- the stock KPIs exist every month for the whole company, 0 when nothing is there
     select
-        company_months.month,
-        company_months.hubspot_company_id,
+        months.month,
+        '*' as hubspot_company_id,
         stock.kpi,
         cast(0 as decimal(18, 4)) as value
-    from company_months
+    from months
     cross join (
         values
             ('dso_countback'), ('unbilled_wip_eur'), ('unbilled_wip_approved_eur'),
@@ -117,10 +113,15 @@ combined as (
         and long_values.hubspot_company_id = stock_defaults.hubspot_company_id
         and long_values.kpi = stock_defaults.kpi
 ),
+{%- else %}
+
+combined as (
+    select * from long_values
+),
+{%- endif %}
 
 final as (
     select
-        combined.month || '|' || combined.hubspot_company_id || '|' || combined.kpi as kpi_value_id,
         combined.month,
         combined.hubspot_company_id,
         combined.kpi,
@@ -132,3 +133,5 @@ final as (
 )
 
 select * from final
+
+{%- endmacro %}
