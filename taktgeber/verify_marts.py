@@ -317,6 +317,35 @@ def void_a_billing_invoice(warehouse: Path) -> str:
     return str(number)
 
 
+def void_a_milestone_invoice(warehouse: Path) -> str | None:
+    """The newest authorised sales invoice that bills milestones and nothing else is voided
+    in Xero, as a day's sync brings it; returns its number (None: ``warehouse`` has no such
+    invoice, nothing is changed). A narrowed rebuild then reaches milestones only."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        found = con.execute(
+            "select invoices.invoice_id, any_value(invoices.invoice_number) "
+            "from raw_xero.invoices as invoices "
+            "inner join int_work_billings_linked as billings "
+            "on billings.xero_invoice_id = invoices.invoice_id "
+            "where invoices.type = 'ACCREC' and invoices.status = 'AUTHORISED' "
+            "group by invoices.invoice_id "
+            "having bool_and(billings.work_item_kind = 'milestone') "
+            "order by max(billings.invoice_date) desc, 1 limit 1"
+        ).fetchall()
+        if not found:
+            return None
+        ((invoice_id, number),) = found
+        con.execute(
+            "update raw_xero.invoices set status = 'VOIDED', amount_due = 0, "
+            "updated_date_utc = ? where invoice_id = ?",
+            [next_xero_stamp(con), invoice_id],
+        )
+    finally:
+        con.close()
+    return str(number)
+
+
 #: Columns a load adds on the first push day: the sandbox's documents carry them, the
 #: generator's do not (dlt creates a column with its first value that is not null).
 _PUSHED_COLUMNS = {

@@ -22,6 +22,7 @@ from taktgeber.verify_marts import (
     pay_open_invoices,
     push_ready_drafts,
     void_a_billing_invoice,
+    void_a_milestone_invoice,
 )
 
 
@@ -601,6 +602,38 @@ def test_a_day_of_payments_loaded_from_xero_keeps_every_per_entry_row(
     assert work_month is None
     assert customer_month == min(paid_month, _invoice_kpis_first_changed(warehouse))
     assert customer_month > _rows(warehouse, "select min(month) from int_kpi_months_spined")[0][0]
+    _assert_equals_a_build_from_scratch(world, warehouse, tmp_path / "scratch.duckdb")
+
+
+def test_a_voided_invoice_of_milestones_only_recomputes_the_work_kpis_of_their_months(
+    rebuilt, tmp_path: Path
+):
+    """An invoice that bills only milestones, voided: the rebuild reaches milestones and no
+    time entry or expense. The work KPIs (overdue milestones, time to invoice) recompute
+    from the month of the milestone's old first invoice, and every model equals a build
+    from scratch. Before the billed model noted the milestones' dates, the work KPIs
+    recomputed no month and kept the voided invoice's effect."""
+    world, built, _, _ = rebuilt
+    warehouse = tmp_path / "milestones.duckdb"
+    shutil.copyfile(built, warehouse)
+    shutil.copytree(build_dirs(built)[0], build_dirs(warehouse)[0])
+    assert build(world=world.world, as_of=world.as_of, warehouse=warehouse).ok
+    first_billed = _rows(
+        warehouse,
+        "select work_item_id, first_billed_date from int_work_items_billed "
+        "where work_item_kind = 'milestone'",
+    )
+    number = void_a_milestone_invoice(warehouse)
+    assert number is not None  # the small world has one
+    voided = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
+    assert voided.ok and voided.rebuilt_from == ["raw_xero.invoices"], voided.failures
+    reached = _rows(
+        warehouse,
+        "select work_item_kind, work_item_id from taktgeber_meta.reached__int_work_items_billed",
+    )
+    assert reached and {kind for kind, _ in reached} == {"milestone"}
+    old_first = min(d for item, d in first_billed if item in {i for _, i in reached} and d)
+    assert _first_months(warehouse)[0] <= old_first.strftime("%Y-%m")
     _assert_equals_a_build_from_scratch(world, warehouse, tmp_path / "scratch.duckdb")
 
 

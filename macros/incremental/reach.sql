@@ -677,18 +677,30 @@
 {% endmacro %}
 
 
+{#- The dates from which a milestone counts in a work-KPI month: due (overdue milestones),
+    billing date (time to invoice when never due) and first invoice (no longer overdue; its
+    first posted invoice, for time to invoice, is never earlier). Columns of
+    int_work_items_billed, which holds the milestones (int_work_items_valued does not). -#}
+{% macro milestone_kpi_month_dates() %}
+    {{ return(['work_date', 'billing_date', 'first_billed_date']) }}
+{% endmacro %}
+
+
 {#- pre_hook of the work KPIs (a row per month and customer; a record counts from its spent
     date on, in the month of its invoice, and until it is billed). A narrowed rebuild
     reaches the months from the earliest of `work_kpi_month_dates()` a reached entry had (noted by
-    the `valued` model's pre_hook when it deleted their rows) or has now, and the months no
-    longer in the spine; it deletes their rows. Any other incremental run deletes every
-    row. -#}
-{% macro delete_rows_of_reached_months(valued) %}
+    the `valued` model's pre_hook when it deleted their rows) or has now, and of
+    `milestone_kpi_month_dates()` a reached milestone had (noted by the `billed` model's
+    pre_hook) or has now, and the months no longer in the spine; it deletes their rows.
+    Any other incremental run deletes every row. -#}
+{% macro delete_rows_of_reached_months(valued, billed) %}
     {%- set dates = work_kpi_month_dates() -%}
+    {%- set milestone_dates = milestone_kpi_month_dates() -%}
     {%- if this is none or not is_incremental() -%}
     select 1
     {%- elif rebuild_is_narrowed() -%}
     {%- set valued = ref(valued) -%}
+    {%- set billed = ref(billed) -%}
     {%- set first_month -%}
         with first_dates as (
             select first_date
@@ -699,6 +711,20 @@
             from ({{ reached_rows(
                 valued, 'harvest_time_entry_id', 'work_item_id', 'taktgeber_meta.reached__' ~ valued.identifier,
                 columns=dates | join(', ')) }})
+            {%- if reaches_kind('milestone') %}
+            {%- if meta_table_exists('reached__' ~ billed.identifier ~ '__first_date') %}
+            union all
+            select first_date
+            from taktgeber_meta.reached__{{ billed.identifier }}__first_date
+            where invocation_id = '{{ invocation_id }}'
+            {%- endif %}
+            union all
+            select least({{ milestone_dates | join(', ') }})
+            from ({{ reached_rows(
+                billed, 'harvest_time_entry_id', 'work_item_id', 'taktgeber_meta.reached__' ~ billed.identifier,
+                columns='work_item_kind, ' ~ milestone_dates | join(', ')) }})
+            where work_item_kind = 'milestone'
+            {%- endif %}
         )
         select strftime(min(first_dates.first_date), '%Y-%m') as first_month
         from first_dates
