@@ -300,20 +300,14 @@ def void_a_billing_invoice(warehouse: Path) -> str:
     """An authorised sales invoice that bills time entries by the number Harvest stored is
     voided in Xero (its work is unbilled again), as a day's sync brings it; returns its
     number."""
-    con = duckdb.connect(str(warehouse))
-    try:
-        (number,) = con.execute(
-            "select min(invoices.invoice_number) from raw_xero.invoices as invoices "
-            "where invoices.type = 'ACCREC' and invoices.status = 'AUTHORISED' "
-            "and invoices.invoice_number in (select invoice__number from raw_harvest.time_entries)"
-        ).fetchone()
-        con.execute(
-            "update raw_xero.invoices set status = 'VOIDED', amount_due = 0, "
-            "updated_date_utc = ? where invoice_number = ?",
-            [next_xero_stamp(con), number],
-        )
-    finally:
-        con.close()
+    number = _void_the_invoice(
+        warehouse,
+        "select min(invoices.invoice_number), min(invoices.invoice_number) "
+        "from raw_xero.invoices as invoices "
+        "where invoices.type = 'ACCREC' and invoices.status = 'AUTHORISED' "
+        "and invoices.invoice_number in (select invoice__number from raw_harvest.time_entries)",
+        by="invoice_number",
+    )
     return str(number)
 
 
@@ -321,25 +315,33 @@ def void_a_milestone_invoice(warehouse: Path) -> str | None:
     """The newest authorised sales invoice that bills milestones and nothing else is voided
     in Xero, as a day's sync brings it; returns its number (None: ``warehouse`` has no such
     invoice, nothing is changed). A narrowed rebuild then reaches milestones only."""
+    return _void_the_invoice(
+        warehouse,
+        "select invoices.invoice_id, any_value(invoices.invoice_number) "
+        "from raw_xero.invoices as invoices "
+        "inner join int_work_billings_linked as billings "
+        "on billings.xero_invoice_id = invoices.invoice_id "
+        "where invoices.type = 'ACCREC' and invoices.status = 'AUTHORISED' "
+        "group by invoices.invoice_id "
+        "having bool_and(billings.work_item_kind = 'milestone') "
+        "order by max(billings.invoice_date) desc, 1 limit 1",
+    )
+
+
+def _void_the_invoice(warehouse: Path, which: str, by: str = "invoice_id") -> str | None:
+    """Voids in ``warehouse``'s raw Xero invoices the invoice ``which`` (a query of its
+    ``by`` column and its number) finds, as a day's sync brings it; its number, None when
+    it finds none."""
     con = duckdb.connect(str(warehouse))
     try:
-        found = con.execute(
-            "select invoices.invoice_id, any_value(invoices.invoice_number) "
-            "from raw_xero.invoices as invoices "
-            "inner join int_work_billings_linked as billings "
-            "on billings.xero_invoice_id = invoices.invoice_id "
-            "where invoices.type = 'ACCREC' and invoices.status = 'AUTHORISED' "
-            "group by invoices.invoice_id "
-            "having bool_and(billings.work_item_kind = 'milestone') "
-            "order by max(billings.invoice_date) desc, 1 limit 1"
-        ).fetchall()
+        found = [row for row in con.execute(which).fetchall() if row[0] is not None]
         if not found:
             return None
-        ((invoice_id, number),) = found
+        ((key, number),) = found
         con.execute(
             "update raw_xero.invoices set status = 'VOIDED', amount_due = 0, "
-            "updated_date_utc = ? where invoice_id = ?",
-            [next_xero_stamp(con), invoice_id],
+            f"updated_date_utc = ? where {by} = ?",
+            [next_xero_stamp(con), key],
         )
     finally:
         con.close()
