@@ -47,6 +47,9 @@ changes as (
     from settlements
     inner join invoices
         on settlements.xero_invoice_id = invoices.xero_invoice_id
+    -- a settlement without a date is dated by no month end (greatest() would pass over
+    -- the null and count it from the invoice date)
+    where settlements.settlement_date is not null
 ),
 
 summed as (
