@@ -16,7 +16,7 @@ from {{ model }}
 -- rows sharing a month share it with a written row, or with none of them
 where {{ written }}
 {%- elif written %}
-where rowid in ({{ select_written(model, written, 'rowid') }})
+where rowid in ({{ select_where(model, written, 'rowid') }})
 {%- endif %}
 group by {{ columns | join(', ') }}
 having count(*) > 1
@@ -68,7 +68,7 @@ where {{ keys.nulls }} > 0
 {%- elif written %}
 with written_keys as (
     select written.{{ column_name }} as key_value
-    from ({{ select_written(model, written, column_name) }}) as written
+    from ({{ select_where(model, written, column_name) }}) as written
 )
 
 select
@@ -105,7 +105,7 @@ having count(*) > 1 or {{ column_name }} is null
         {{ return(none) }}
     {%- endif -%}
     {%- set found = run_query(
-        "select distinct " ~ column_name ~ " from (" ~ select_written(model, written, column_name) ~ ")"
+        "select distinct " ~ column_name ~ " from (" ~ select_where(model, written, column_name) ~ ")"
         ~ " order by 1 nulls first limit 1002") -%}
     {%- set values = found.columns[0].values() | list -%}
     {%- set keys = values | reject('none') | list -%}
@@ -113,7 +113,7 @@ having count(*) > 1 or {{ column_name }} is null
         {{ return(none) }}
     {%- endif -%}
     {%- set nulls = run_query(
-        "select count(*) from (" ~ select_written(model, written, column_name) ~ ") where "
+        "select count(*) from (" ~ select_where(model, written, column_name) ~ ") where "
         ~ column_name ~ " is null").columns[0].values()[0] if values | length > keys | length else 0 -%}
     {%- set listed = [] -%}
     {%- for key in keys -%}
@@ -123,21 +123,7 @@ having count(*) > 1 or {{ column_name }} is null
 {% endmacro %}
 
 
-{#- SQL (a query): `columns` of the rows of `model` where `written` holds, as
-    `rows_written_by_narrowed_rebuild` returns it: a condition, or two (the rows of
-    either, each row once). -#}
-{% macro select_written(model, written, columns) %}
-    {%- if written is string -%}
-    select {{ columns }} from {{ model }} where {{ written }}
-    {%- else -%}
-    select {{ columns }} from {{ model }} where {{ written[0] }}
-    union all
-    select {{ columns }} from {{ model }} where {{ written[1] }} and coalesce(not ({{ written[0] }}), true)
-    {%- endif -%}
-{%- endmacro %}
-
-
-{#- SQL condition (or a pair of them, `select_written`): the rows of `model` this dbt
+{#- SQL condition (or a pair of them, `select_where`): the rows of `model` this dbt
     invocation wrote, on a rebuild that may be
     narrowed (TAKTGEBER_CHANGED_SOURCES: time entries, Xero changes the per-entry models
     may pass); none on any other build, or when the model's reach was not noted by this
@@ -172,7 +158,7 @@ having count(*) > 1 or {{ column_name }} is null
             model without one that is not of time entries alone -#}
         {%- set columns = adapter.get_columns_in_relation(model) | map(attribute='name') | list -%}
         {%- if 'work_item_id' in columns -%}
-        {#- two conditions, read as two scans (`select_written`): an `or` of the two keys
+        {#- two conditions, read as two scans (`select_where`): an `or` of the two keys
             reads every row (see `reached_rows`) #}
         {{ return([entries, "work_item_id in (select work_item_id from " ~ reached
             ~ " where invocation_id = '" ~ invocation_id ~ "' and work_item_kind <> 'time')"]) }}

@@ -11,7 +11,7 @@
     - narrowed rebuild (`rebuild_is_narrowed`): the hook notes the reached work records
       (in `taktgeber_meta.reached__<model>`), deletes the model's rows of them, and the
       model selects only those records (`in {{ reached_ids('time') }}`,
-      `in_reached_work_items`);
+      `reached_rows`);
     - any other incremental run (other sources, code, seeds or as_of changed, or dbt run
       by hand without the variable): the
       hook deletes every row and the model selects everything, the same result as a table
@@ -156,22 +156,14 @@
 {%- endmacro %}
 
 
-{#- The last build's rows of the fingerprint, while this build replaces them
-    (`rows_set_aside`, macros/materializations/table.sql): its table renamed (DuckDB moves
-    no table between schemas), not copied; on a rebuild of only what changed, only the
-    rows it replaced (`replace_rows_that_differ`). -#}
-{% macro fingerprint_last_build(relation) %}
-    {{ return(rows_set_aside(relation)) }}
-{%- endmacro %}
-
-
 {#- pre_hook of `int_billing_inputs_fingerprinted`: sets the rows the last build left
-    aside, renaming its table (none on a first build, or when that table had other
+    aside (`rows_set_aside`, macros/materializations/table.sql), renaming its table (DuckDB
+    moves no table between schemas; none on a first build, or when that table had other
     columns; then the post_hook finds the changes unbounded). A leftover of a build that
     failed in between is dropped first. A rebuild of only what changed keeps the table:
     the materialization sets aside the rows it replaces. -#}
 {% macro set_fingerprints_aside() %}
-    {%- set last_build = fingerprint_last_build(this) -%}
+    {%- set last_build = rows_set_aside(this) -%}
     {%- set relation = load_relation(this) -%}
     {%- set kept = relation is not none and not rebuilds_by_difference(relation) and (
         adapter.get_columns_in_relation(relation) | map(attribute='name') | list) == fingerprint_columns() -%}
@@ -189,7 +181,7 @@
     them. When the build wrote only the rows that differ, the last build's rows set aside
     are those it replaced, and only the keys it wrote are compared. -#}
 {% macro note_changed_fingerprints() %}
-    {%- set last_build = fingerprint_last_build(this) -%}
+    {%- set last_build = rows_set_aside(this) -%}
     {%- set columns = fingerprint_columns() -%}
     {%- set comments = meta_table_comments(last_build.identifier, schema=last_build.schema) -%}
     {%- set noted = comments is not none -%}
@@ -450,39 +442,42 @@
 {%- endmacro %}
 
 
-{#- SQL condition: the row is of a reached work record. `time_key`: its time entry id
-    (null on rows of other records); `item_key`: its work_item_id (`kind:source id`), none
-    for a model of time entries only. The second semi-join is left out when no record
-    other than a time entry is reached (the usual day: one bigint semi-join). -#}
-{% macro in_reached_work_items(time_key, item_key=none, noted=none) %}
+{#- SQL (a query): `columns` of the rows of table `relation` that are of a reached work
+    record (as `noted`, default this model's reach note, holds them). `time_key`: the
+    row's time entry id (null on rows of other records); `item_key`: its work_item_id
+    (`kind:source id`), none for a model of time entries only; both expressions on
+    `relation`'s columns. The usual day reaches time entries only: one bigint filter. When
+    records other than time entries are reached too, one scan per key (`select_where`):
+    an `or` of the two keys read every column of every row (a 10.8M-row model at 10m:
+    0.29 s against 0.005 s). -#}
+{% macro reached_rows(relation, time_key, item_key=none, noted=none, columns='*') %}
+    {%- set of_entries = time_key ~ ' in ' ~ reached_ids('time', noted) -%}
     {%- if item_key is not none and reached_kinds() | reject('equalto', 'time') | list | length > 0 -%}
-    ({{ time_key }} in {{ reached_ids('time', noted) }} or {{ item_key }} in {{ reached_other_work_items() }})
+    {{ select_where(relation, [of_entries, item_key ~ ' in ' ~ reached_other_work_items()], columns) }}
     {%- else -%}
-    {{ time_key }} in {{ reached_ids('time', noted) }}
+    {{ select_where(relation, of_entries, columns) }}
     {%- endif -%}
 {%- endmacro %}
 
 
-{#- SQL (a query): `columns` of the rows of table `relation` that are of a reached work
-    record, as `in_reached_work_items` says (`time_key`, `item_key`: expressions on
-    `relation`'s columns). When records other than time entries are reached too, it is
-    one scan per key, each a filter DuckDB pushes into the scan: an `or` of the two keys
-    is a join that reads every column of every row (a 10.8M-row model at 10m: 0.29 s
-    against 0.005 s). A row of both kinds is returned once. -#}
-{% macro reached_rows(relation, time_key, item_key=none, noted=none, columns='*') %}
-    select {{ columns }} from {{ relation }}
-    where {{ time_key }} in {{ reached_ids('time', noted) }}
-    {%- if item_key is not none and reached_kinds() | reject('equalto', 'time') | list | length > 0 %}
+{#- SQL (a query): `columns` of the rows of table `relation` where `conditions` hold: one
+    SQL condition, or two, each row where either holds once. Two conditions are read by a
+    scan each (`union all`), as DuckDB pushes each filter into its scan; an `or` of
+    semi-joins on two columns is a join that reads every column of every row. -#}
+{% macro select_where(relation, conditions, columns='*') %}
+    {%- if conditions is string -%}
+    select {{ columns }} from {{ relation }} where {{ conditions }}
+    {%- else -%}
+    select {{ columns }} from {{ relation }} where {{ conditions[0] }}
     union all
     select {{ columns }} from {{ relation }}
-    where {{ item_key }} in {{ reached_other_work_items() }}
-        and coalesce({{ time_key }} not in {{ reached_ids('time', noted) }}, true)
-    {%- endif %}
+    where {{ conditions[1] }} and coalesce(not ({{ conditions[0] }}), true)
+    {%- endif -%}
 {%- endmacro %}
 
 
 {#- pre_hook of a reach-incremental model. `time_key`, `item_key`: as for
-    `in_reached_work_items`. A narrowed rebuild notes the reached work records (a copy of
+    `reached_rows`. A narrowed rebuild notes the reached work records (a copy of
     the billings model's note, `noted_here` for the billings model itself) and deletes
     their rows; any other incremental run deletes every row. Before deleting,
     `note_invoices` notes the invoices of those rows, `note_first_date` (date columns) the
