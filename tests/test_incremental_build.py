@@ -140,9 +140,7 @@ def test_an_edit_the_staging_cannot_see_is_no_new_input(rebuilt, tmp_path: Path)
     never once staged: an edit without a new change time changes no model, and the build
     stays up to date. A row without a change time is staged every time: its edit counts."""
     world, built, _, _ = rebuilt
-    warehouse = tmp_path / "unseen.duckdb"
-    shutil.copyfile(built, warehouse)
-    shutil.copytree(build_dirs(built)[0], build_dirs(warehouse)[0])
+    warehouse = _copy_of(built, tmp_path / "unseen.duckdb")
     assert build(world=world.world, as_of=world.as_of, warehouse=warehouse).ok
     con = duckdb.connect(str(warehouse))
     con.execute("update raw_harvest.time_entries set notes = 'edited in place' where rowid = 1")
@@ -165,9 +163,7 @@ def test_a_rebuild_after_only_time_entries_changed_recomputes_only_those_entries
     deletion and a new entry — rebuild only what depends on time entries; the per-entry
     models take only the reached entries, and every model equals a build from scratch."""
     world, built, _, _ = rebuilt
-    warehouse = tmp_path / "narrow.duckdb"
-    shutil.copyfile(built, warehouse)
-    shutil.copytree(build_dirs(built)[0], build_dirs(warehouse)[0])
+    warehouse = _copy_of(built, tmp_path / "narrow.duckdb")
     # the other tests leave the module's warehouse at another as_of: build at the world's
     assert build(world=world.world, as_of=world.as_of, warehouse=warehouse).ok
     # entries billed on a posted invoice by the number Harvest stored, and another such invoice
@@ -361,9 +357,7 @@ def test_a_rebuild_after_invoices_paid_keeps_the_per_entry_rows_and_one_after_a_
     changes what they read of it (its work is unbilled again): the work records it billed
     are recomputed, no other. After each, every model equals a build from scratch."""
     world, built, _, _ = rebuilt
-    warehouse = tmp_path / "paid.duckdb"
-    shutil.copyfile(built, warehouse)
-    shutil.copytree(build_dirs(built)[0], build_dirs(warehouse)[0])
+    warehouse = _copy_of(built, tmp_path / "paid.duckdb")
     assert build(world=world.world, as_of=world.as_of, warehouse=warehouse).ok
     paid = pay_open_invoices(warehouse, count=2, dated_by=world.as_of)
     assert len(paid) == 2
@@ -468,9 +462,7 @@ def test_a_push_day_reaches_the_work_on_the_pushed_drafts(rebuilt, tmp_path: Pat
     world, built, _, _ = rebuilt
     pushed_world = tmp_path / "world"
     shutil.copytree(world.world, pushed_world)
-    warehouse = tmp_path / "pushed.duckdb"
-    shutil.copyfile(built, warehouse)
-    shutil.copytree(build_dirs(built)[0], build_dirs(warehouse)[0])
+    warehouse = _copy_of(built, tmp_path / "pushed.duckdb")
     assert build(world=pushed_world, as_of=world.as_of, warehouse=warehouse).ok
     keys = push_ready_drafts(warehouse, pushed_world, count=2)
     assert len(keys) == 2
@@ -614,9 +606,7 @@ def test_a_voided_invoice_of_milestones_only_recomputes_the_work_kpis_of_their_m
     from scratch. Before the billed model noted the milestones' dates, the work KPIs
     recomputed no month and kept the voided invoice's effect."""
     world, built, _, _ = rebuilt
-    warehouse = tmp_path / "milestones.duckdb"
-    shutil.copyfile(built, warehouse)
-    shutil.copytree(build_dirs(built)[0], build_dirs(warehouse)[0])
+    warehouse = _copy_of(built, tmp_path / "milestones.duckdb")
     assert build(world=world.world, as_of=world.as_of, warehouse=warehouse).ok
     first_billed = _rows(
         warehouse,
@@ -746,6 +736,14 @@ def _a_built_copy(world, tmp_path: Path, with_dlt: bool = False) -> Path:
     return warehouse
 
 
+def _copy_of(built: Path, warehouse: Path) -> Path:
+    """``warehouse``: a copy of the built warehouse ``built``, with its dbt target folder
+    (its last build, which a rebuild of only what changed compares against)."""
+    shutil.copyfile(built, warehouse)
+    shutil.copytree(build_dirs(built)[0], build_dirs(warehouse)[0])
+    return warehouse
+
+
 def _assert_equals_a_build_from_scratch(world, warehouse: Path, scratch: Path) -> None:
     _assert_equals_a_build_from_scratch_of(world.world, world.as_of, warehouse, scratch)
 
@@ -790,9 +788,7 @@ def test_a_narrowed_rebuild_checks_the_keys_it_wrote_against_every_row(rebuilt, 
     """A rebuild after only time entries changed tests the primary key of a per-entry model
     on the keys it wrote: a kept row holding the key of a rewritten entry fails the test."""
     world, built, _, _ = rebuilt
-    warehouse = tmp_path / "planted.duckdb"
-    shutil.copyfile(built, warehouse)
-    shutil.copytree(build_dirs(built)[0], build_dirs(warehouse)[0])
+    warehouse = _copy_of(built, tmp_path / "planted.duckdb")
     assert build(world=world.world, as_of=world.as_of, warehouse=warehouse).ok
     edited, kept = (
         r[0]
@@ -836,9 +832,7 @@ def test_a_kpi_mart_whose_columns_changed_asks_for_a_full_refresh(rebuilt, tmp_p
     columns no longer match the model (an upgrade changed them), the build fails on it
     and says to build once with --full-refresh, which then passes."""
     world, built, _, _ = rebuilt
-    warehouse = tmp_path / "drift.duckdb"
-    shutil.copyfile(built, warehouse)
-    shutil.copytree(build_dirs(built)[0], build_dirs(warehouse)[0])
+    warehouse = _copy_of(built, tmp_path / "drift.duckdb")
     con = duckdb.connect(str(warehouse))
     con.execute("alter table rpt_kpi_monthly_customer add column currency_code varchar")
     con.execute(
