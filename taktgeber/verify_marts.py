@@ -167,6 +167,7 @@ REBUILT_MODELS = {
     "int_draft_lines_grouped": "draft_line_id",
     "int_work_items_valued": "work_item_id",
     "int_kpi_work_computed": "month, hubspot_company_id",
+    "int_kpi_invoiced_work_computed": "month, hubspot_company_id",
     "int_receivables_month_ended": "month, hubspot_company_id",
     "int_kpi_dso_computed": "month, hubspot_company_id",
     "int_xero_invoices_enriched": "xero_invoice_id",

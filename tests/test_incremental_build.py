@@ -442,11 +442,16 @@ def test_a_rebuild_after_invoices_paid_keeps_the_per_entry_rows_and_one_after_a_
         warehouse,
         f"select xero_invoice_id from stg_xero__invoices where invoice_number = '{voided}'",
     )[0]
+    invoiced_before = _first_invoice_months(warehouse, billed_on_it)
     unvoided = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
     assert unvoided.ok, unvoided.failures
     assert unvoided.rebuilt_from == ["raw_xero.invoices"]
     assert _changed_billing_inputs(warehouse) == [f"invoice:{voided_id}"]
     assert billed_on_it and _reached_work_items(warehouse) == billed_on_it
+    # time to invoice and realisation: only the months its work was or is first invoiced in
+    invoiced_after = _first_invoice_months(warehouse, billed_on_it)
+    invoiced_months = {*invoiced_before.values(), *invoiced_after.values()}
+    assert _invoiced_work_months(warehouse) == sorted(invoiced_months)
     assert _rows(
         warehouse,
         f"select count(*) from int_work_billings_linked where invoice_number = '{voided}'",
@@ -613,6 +618,8 @@ def test_a_voided_invoice_of_milestones_only_recomputes_the_work_kpis_of_their_m
         "select work_item_id, first_billed_date from int_work_items_billed "
         "where work_item_kind = 'milestone'",
     )
+    milestones = {item for item, _ in first_billed}
+    invoiced_before = _first_invoice_months(warehouse, milestones)
     number = void_a_milestone_invoice(warehouse)
     assert number is not None  # the small world has one
     voided = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
@@ -624,6 +631,13 @@ def test_a_voided_invoice_of_milestones_only_recomputes_the_work_kpis_of_their_m
     assert reached and {kind for kind, _ in reached} == {"milestone"}
     old_first = min(d for item, d in first_billed if item in {i for _, i in reached} and d)
     assert _first_months(warehouse)[0] <= old_first.strftime("%Y-%m")
+    # time to invoice: the months the reached milestones were or are first invoiced in
+    reached_items = {item for _, item in reached}
+    invoiced_months = {
+        *(month for item, month in invoiced_before.items() if item in reached_items),
+        *_first_invoice_months(warehouse, reached_items).values(),
+    }
+    assert invoiced_months and _invoiced_work_months(warehouse) == sorted(invoiced_months)
     _assert_equals_a_build_from_scratch(world, warehouse, tmp_path / "scratch.duckdb")
 
 
@@ -764,6 +778,33 @@ def _first_months(warehouse: Path) -> list[str]:
         _rows(warehouse, f"select first_month from taktgeber_meta.reached__{name}")[0][0]
         for name in ("int_kpi_work_computed", "rpt_kpi_monthly_customer")
     ]
+
+
+def _first_invoice_months(warehouse: Path, work_items: set[str]) -> dict[str, str]:
+    """The month (YYYY-MM) of the first posted invoice of each of these work records that
+    has one: its Harvest invoice (time entries, expenses) or first AUTHORISED or PAID
+    invoice (milestones), the month time to invoice and realisation count it in."""
+    ids = ", ".join(f"'{item}'" for item in sorted(work_items)) or "null"
+    return dict(
+        _rows(
+            warehouse,
+            "select work_item_id, strftime(harvest_invoice_date, '%Y-%m') "
+            f"from int_work_items_valued where work_item_id in ({ids}) "
+            "and harvest_invoice_date is not null "
+            "union all "
+            "select work_item_id, strftime(first_posted_date, '%Y-%m') "
+            f"from int_work_items_billed where work_item_id in ({ids}) "
+            "and work_item_kind = 'milestone' and first_posted_date is not null",
+        )
+    )
+
+
+def _invoiced_work_months(warehouse: Path) -> list[str]:
+    """The months the last narrowed rebuild recomputed in the KPIs of invoiced work, as
+    their pre_hook noted them."""
+    return _rows(
+        warehouse, "select months from taktgeber_meta.reached__int_kpi_invoiced_work_computed"
+    )[0][0]
 
 
 def _receivable_first_months(warehouse: Path) -> list[str | None]:

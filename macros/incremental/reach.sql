@@ -481,8 +481,9 @@
     the billings model's note, `noted_here` for the billings model itself) and deletes
     their rows; any other incremental run deletes every row. Before deleting,
     `note_invoices` notes the invoices of those rows, `note_first_date` (date columns) the
-    earliest of those dates on them. -#}
-{% macro delete_reached_rows(time_key, item_key=none, note_invoices=false, note_first_date=none, noted_here=false) %}
+    earliest of those dates on them, `note_months` (SQL dates on the model's columns) the
+    months (YYYY-MM) of those dates on them. -#}
+{% macro delete_reached_rows(time_key, item_key=none, note_invoices=false, note_first_date=none, note_months=none, noted_here=false) %}
     {%- if this is none or not is_incremental() -%}
     select 1
     {%- elif rebuild_is_narrowed() -%}
@@ -504,6 +505,10 @@
     create or replace table {{ reached }}__first_date as
     select min(least({{ note_first_date | join(', ') }})) as first_date, '{{ invocation_id }}' as invocation_id
     from ({{ reached_rows(this, time_key, item_key, columns=note_first_date | join(', ')) }});
+    {%- endif %}
+    {%- if note_months %}
+    create or replace table {{ reached }}__months as
+    {{ months_of_dates(reached_rows(this, time_key, item_key, columns='unnest([' ~ note_months | join(', ') ~ ']) as noted_date')) }};
     {%- endif %}
     delete from {{ this }}
     where rowid in ({{ reached_rows(this, time_key, item_key, columns='rowid') }})
@@ -665,10 +670,11 @@
 
 
 {#- The dates from which a work record counts in a work-KPI month: spent (WIP, under-charges,
-    budgets), first invoice (WIP ends), first posted Harvest invoice (time to invoice,
-    realisation). Columns of int_work_items_valued. -#}
+    budgets), first invoice (WIP ends). Columns of int_work_items_valued. (Its first posted
+    Harvest invoice counts for time to invoice and realisation, in
+    int_kpi_invoiced_work_computed, `invoiced_work_dates`.) -#}
 {% macro work_kpi_month_dates() %}
-    {{ return(['spent_date', 'first_billed_date', 'harvest_invoice_date']) }}
+    {{ return(['spent_date', 'first_billed_date']) }}
 {% endmacro %}
 
 
@@ -679,6 +685,82 @@
 {% macro milestone_kpi_month_dates() %}
     {{ return(['work_date', 'billing_date', 'first_billed_date']) }}
 {% endmacro %}
+
+
+{#- The dates in whose month a work record counts for the work KPIs of invoiced work
+    (int_kpi_invoiced_work_computed: time to invoice, realisation), as SQL on the columns
+    of int_work_items_valued (time entries and expenses: their first posted Harvest
+    invoice) and of int_work_items_billed (milestones: their first posted invoice). -#}
+{% macro invoiced_work_dates() %}
+    {{ return({'valued': 'harvest_invoice_date',
+               'billed': "case when work_item_kind = 'milestone' then first_posted_date end"}) }}
+{% endmacro %}
+
+
+{#- SQL (a query): the distinct months (YYYY-MM) of the dates `query` selects as
+    `noted_date` (nulls left out), with this invocation's id. -#}
+{% macro months_of_dates(query) %}
+    select distinct strftime(dated.noted_date, '%Y-%m') as month, '{{ invocation_id }}' as invocation_id
+    from ({{ query }}) as dated
+    where dated.noted_date is not null
+{%- endmacro %}
+
+
+{#- pre_hook of the work KPIs of invoiced work (time to invoice and realisation, a row
+    per month and customer: a record counts only in the month of its first posted
+    invoice, `invoiced_work_dates()`). A narrowed rebuild recomputes the months of those
+    dates a reached record had (noted by the `valued` and `billed` models' pre_hooks when
+    they deleted its rows) or has now: a day's new time entries, billed on no invoice,
+    reach no month; a voided invoice the months its work was first invoiced in. It notes
+    them (one row: `first_month`, the list `months`) and deletes their rows and those of
+    months no longer in the spine. Any other incremental run deletes every row. -#}
+{% macro delete_rows_of_reached_invoice_months(valued, billed, spine) %}
+    {%- if this is none or not is_incremental() -%}
+    select 1
+    {%- elif rebuild_is_narrowed() -%}
+    {%- set dates = invoiced_work_dates() -%}
+    {%- set valued = ref(valued) -%}
+    {%- set billed = ref(billed) -%}
+    {%- set noted = 'taktgeber_meta.reached__' ~ this.identifier -%}
+    create or replace table {{ noted }} as
+    with invoice_months as (
+        select month from taktgeber_meta.reached__{{ valued.identifier }}__months
+        where invocation_id = '{{ invocation_id }}'
+        union
+        select month from ({{ months_of_dates(reached_rows(
+            valued, 'harvest_time_entry_id', 'work_item_id', 'taktgeber_meta.reached__' ~ valued.identifier,
+            columns=dates['valued'] ~ ' as noted_date')) }})
+        {%- if reaches_kind('milestone') %}
+        {%- if meta_table_exists('reached__' ~ billed.identifier ~ '__months') %}
+        union
+        select month from taktgeber_meta.reached__{{ billed.identifier }}__months
+        where invocation_id = '{{ invocation_id }}'
+        {%- endif %}
+        union
+        select month from ({{ months_of_dates(reached_rows(
+            billed, 'harvest_time_entry_id', 'work_item_id', 'taktgeber_meta.reached__' ~ billed.identifier,
+            columns=dates['billed'] ~ ' as noted_date')) }})
+        {%- endif %}
+    )
+    select
+        min(invoice_months.month) as first_month,
+        coalesce(list(invoice_months.month order by invoice_months.month), []) as months,
+        '{{ invocation_id }}' as invocation_id
+    from invoice_months;
+    delete from {{ this }}
+    where month in (select unnest(noted.months) from {{ noted }} as noted)
+        or month not in (select month from {{ ref(spine) }})
+    {%- else -%}
+    delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- SQL (a condition on `month`): the months this narrowed rebuild reaches, as the
+    pre_hook above noted them. -#}
+{% macro in_reached_invoice_months() %}
+    month in (select unnest(noted.months) from taktgeber_meta.reached__{{ this.identifier }} as noted)
+{%- endmacro %}
 
 
 {#- pre_hook of the work KPIs (a row per month and customer; a record counts from its spent
@@ -868,20 +950,21 @@
 
 {#- pre_hook of the per-customer KPI mart (a row per month, customer and KPI, from the KPI
     models' rows of that month, `kpis_in_long_format`): a narrowed rebuild recomputes the months from the first
-    one the work KPIs or the receivables recomputed (`delete_rows_of_reached_months`,
+    one the work KPIs, those of invoiced work or the receivables recomputed
+    (`delete_rows_of_reached_months`, `delete_rows_of_reached_invoice_months`,
     `delete_rows_of_changed_receivable_months` noted them), or the invoice KPIs (`rebuilt`,
     built whole) rebuilt differently (`first_month_rebuilt_differently`); every month
     when a note is missing. It deletes their rows and those of months no longer in the
     spine. The model selects `month >= {{ reached_first_month() }}`. Any other
     incremental run deletes every row. -#}
-{% macro delete_rows_of_reached_kpi_months(work, receivables, rebuilt, spine) %}
+{% macro delete_rows_of_reached_kpi_months(work, invoiced_work, receivables, rebuilt, spine) %}
     {%- if this is none or not is_incremental() -%}
     select 1
     {%- elif rebuild_is_narrowed() -%}
     {#- a model this invocation did not build has no note of it (none at all before its
         first narrowed rebuild: a day of payments only does not build the work KPIs) #}
     {%- set notes = {} -%}
-    {%- for name, model in [('work', work), ('receivables', receivables)] -%}
+    {%- for name, model in [('work', work), ('invoiced_work', invoiced_work), ('receivables', receivables)] -%}
         {%- if meta_table_exists('reached__' ~ ref(model).identifier) -%}
             {%- do notes.update({name: "select noted.first_month from taktgeber_meta.reached__"
                 ~ ref(model).identifier ~ " as noted where noted.invocation_id = '" ~ invocation_id ~ "'"}) -%}
@@ -892,6 +975,9 @@
     {%- set first_month -%}
         with work as (
             {{ notes['work'] }}
+        ),
+        invoiced_work as (
+            {{ notes['invoiced_work'] }}
         ),
         receivables as (
             {{ notes['receivables'] }}
@@ -905,11 +991,14 @@
         )
         select
             case
-                when not exists (select 1 from work) or not exists (select 1 from receivables)
+                when not exists (select 1 from work)
+                    or not exists (select 1 from invoiced_work)
+                    or not exists (select 1 from receivables)
                     then '0000-00'
                 -- least() passes over a null (nothing recomputed there)
                 else least(
                     (select work.first_month from work),
+                    (select invoiced_work.first_month from invoiced_work),
                     (select receivables.first_month from receivables),
                     (select rebuilt.first_month from rebuilt)
                 )

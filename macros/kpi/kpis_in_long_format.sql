@@ -41,6 +41,11 @@ work as (
     where {{ scope }}{{ reached_months }}
 ),
 
+invoiced_work as (
+    select * from {{ ref('int_kpi_invoiced_work_computed') }}
+    where {{ scope }}{{ reached_months }}
+),
+
 long_values as (
     unpivot (
         select dso.month, dso.hubspot_company_id,
@@ -64,22 +69,27 @@ long_values as (
     ) on handover_automation into name kpi value value
     union all
     unpivot (
+        select invoiced_work.month, invoiced_work.hubspot_company_id,
+            cast(invoiced_work.time_to_invoice_median_days as decimal(18, 4)) as time_to_invoice_median_days,
+            cast(invoiced_work.time_to_invoice_p90_days as decimal(18, 4)) as time_to_invoice_p90_days,
+            cast(invoiced_work.realisation_rate as decimal(18, 4)) as realisation_rate
+        from invoiced_work
+    ) on time_to_invoice_median_days, time_to_invoice_p90_days, realisation_rate into name kpi value value
+    union all
+    unpivot (
         select work.month, work.hubspot_company_id,
-            cast(work.time_to_invoice_median_days as decimal(18, 4)) as time_to_invoice_median_days,
-            cast(work.time_to_invoice_p90_days as decimal(18, 4)) as time_to_invoice_p90_days,
             cast(work.unbilled_wip_eur as decimal(18, 4)) as unbilled_wip_eur,
             cast(work.unbilled_wip_approved_eur as decimal(18, 4)) as unbilled_wip_approved_eur,
             cast(work.unbilled_wip_0_30_eur as decimal(18, 4)) as unbilled_wip_0_30_eur,
             cast(work.unbilled_wip_31_60_eur as decimal(18, 4)) as unbilled_wip_31_60_eur,
             cast(work.unbilled_wip_61_90_eur as decimal(18, 4)) as unbilled_wip_61_90_eur,
             cast(work.unbilled_wip_91_plus_eur as decimal(18, 4)) as unbilled_wip_91_plus_eur,
-            cast(work.revenue_leakage_eur as decimal(18, 4)) as revenue_leakage_eur,
-            cast(work.realisation_rate as decimal(18, 4)) as realisation_rate
+            cast(work.revenue_leakage_eur as decimal(18, 4)) as revenue_leakage_eur
         from work
     ) on
-        time_to_invoice_median_days, time_to_invoice_p90_days, unbilled_wip_eur,
-        unbilled_wip_approved_eur, unbilled_wip_0_30_eur, unbilled_wip_31_60_eur,
-        unbilled_wip_61_90_eur, unbilled_wip_91_plus_eur, revenue_leakage_eur, realisation_rate
+        unbilled_wip_eur, unbilled_wip_approved_eur, unbilled_wip_0_30_eur,
+        unbilled_wip_31_60_eur, unbilled_wip_61_90_eur, unbilled_wip_91_plus_eur,
+        revenue_leakage_eur
     into name kpi value value
 ),
 

@@ -1,13 +1,8 @@
-{#- Work-based KPIs per month and customer ('*' = the whole company; the customer is the
-    company of the project's closed-won deal). "Month end" is the month's last day, or
-    as_of_date in the as-of month; EUR via the FX seed at each record's own date.
-    - time_to_invoice_median_days / _p90_days: for every time entry and expense whose
-      Harvest invoice (by invoice number, AUTHORISED or PAID) is dated in the month,
-      invoice date − spent_date; for every milestone billed through the push ledger, on
-      the first such invoice (by date, then id) dated in the month, invoice date − due
-      date. Median = continuous quantile 0.5 (mean of the two middle values), p90 =
-      continuous quantile 0.9 (linear interpolation), read off a count per delay (whole
-      days); 0.1 day, half-up.
+{#- The stock work KPIs per month and customer ('*' = the whole company; the customer is
+    the company of the project's closed-won deal). "Month end" is the month's last day, or
+    as_of_date in the as-of month; EUR via the FX seed at each record's own date. (Time to
+    invoice and realisation, which count a record in the month of its first posted invoice
+    only, are in int_kpi_invoiced_work_computed.)
     - unbilled_wip_eur: billable time and expenses (approved or not) spent ≤ month end and
       billed on no live invoice dated ≤ month end, valued in EUR; unbilled_wip_approved_eur
       the approved part; unbilled_wip_0_30 / 31_60 / 61_90 / 91_plus_eur by age
@@ -18,12 +13,10 @@
       time spent ≤ month end), + over-budget value at month end (billable time value −
       cost_budget of hourly projects of won deals, EUR at month end), + due milestones not
       invoiced more than 30 days after their due date (EUR at the due date).
-    - realisation_rate: for billable time entries with a contracted rate whose Harvest
-      invoice is dated in the month: Σ billed value ÷ Σ hours × contracted rate (EUR at
-      spent_date), 4 decimals.
     Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a rebuild after
     time entries, invoices or the push ledger changed recomputes the months from the
-    earliest spent or invoice date a reached work record had or has; earlier months cannot change. -#}
+    earliest spent or first invoice date a reached work record had or has; earlier months
+    cannot change. -#}
 
 {%- set narrow = rebuild_is_narrowed() %}
 
@@ -40,18 +33,13 @@ months as (
 
 work_eur as not materialized (
     -- time entries and expenses, valued in EUR with their first invoice dates. Not
-    -- materialized (nor the two below): each reader scans the table with its own filters
+    -- materialized (nor the one below): each reader scans the table with its own filters
     -- and columns instead of a 10M-row copy (15.5 s → 11.5 s at 10m)
     select * from {{ ref('int_work_items_valued') }}
 ),
 
 work_items as not materialized (
     select * from {{ ref('int_work_items_billed') }}
-),
-
-billings as not materialized (
-    -- the "billed on" rule of DESIGN.md §4, in one place
-    select * from {{ ref('int_work_billings_linked') }}
 ),
 
 budgets as (
@@ -74,113 +62,21 @@ milestones as (
         work_items.currency_code,
         work_items.value as amount,
         work_items.work_date as due_date,
-        work_items.billing_date
+        work_items.billing_date,
+        work_items.first_billed_date
     from work_items
     where work_items.work_item_kind = 'milestone'
-),
-
-milestones_billed as (
-    select
-        billings.source_id,
-        min(billings.invoice_date) as first_billed_date,
-        min(billings.invoice_date) filter (where billings.is_posted) as first_invoice_date
-    from billings
-    where billings.work_item_kind = 'milestone'
-    group by billings.source_id
 ),
 
 milestones_eur as (
     select
         milestones.*,
         coalesce(milestones.hubspot_company_id, '(unlinked)') as customer_id,
-        cast(milestones.amount as double) / cast(fx_rates.units_per_eur as double) as amount_eur,
-        milestones_billed.first_invoice_date,
-        milestones_billed.first_billed_date
+        cast(milestones.amount as double) / cast(fx_rates.units_per_eur as double) as amount_eur
     from milestones
     asof left join fx_rates
         on milestones.currency_code = fx_rates.currency_code
         and coalesce(milestones.due_date, milestones.billing_date) >= fx_rates.rate_date
-    left join milestones_billed
-        on milestones.hubspot_line_item_id = milestones_billed.source_id
-),
-
-invoicing_delays as (
-    select
-        months.month,
-        work_eur.customer_id,
-        cast(work_eur.harvest_invoice_date - work_eur.spent_date as decimal(18, 4)) as delay_days
-    from work_eur
-    inner join months
-        on work_eur.harvest_invoice_date between months.month_start and months.month_end
-    union all
-    select
-        months.month,
-        milestones_eur.customer_id,
-        cast(milestones_eur.first_invoice_date - coalesce(milestones_eur.due_date, milestones_eur.billing_date) as decimal(18, 4))
-    from milestones_eur
-    inner join months
-        on milestones_eur.first_invoice_date between months.month_start and months.month_end
-),
-
-delay_counts as (
-    -- delays are whole days: a count per delay is all a quantile needs (one aggregate
-    -- holding every delay of a month spilled tens of GB to disk at 10m)
-    select
-        invoicing_delays.month,
-        invoicing_delays.customer_id as hubspot_company_id,
-        invoicing_delays.delay_days,
-        count(*) as delays
-    from invoicing_delays
-    group by all
-),
-
-delay_histograms as (
-    -- per customer, and for the whole company ('*'): how many delays up to each value
-    select
-        scoped.*,
-        sum(scoped.delays) over (
-            partition by scoped.month, scoped.hubspot_company_id order by scoped.delay_days
-        ) as delays_through,
-        sum(scoped.delays) over (partition by scoped.month, scoped.hubspot_company_id) as delays_total
-    from (
-        select * from delay_counts
-        union all
-        select delay_counts.month, '*', delay_counts.delay_days, sum(delay_counts.delays)
-        from delay_counts
-        group by delay_counts.month, delay_counts.delay_days
-    ) as scoped
-),
-
-delay_quantile_bounds as (
-    -- continuous quantile q of n sorted values: position h = (n − 1) × q (from 0); the
-    -- values at floor(h) and ceil(h), the first whose running count passes the position
-    select
-        delay_histograms.month,
-        delay_histograms.hubspot_company_id,
-        any_value(delay_histograms.delays_total) as delays_total,
-        {%- for name, q in [('median', '0.5'), ('p90', '0.9')] %}
-        min(delay_histograms.delay_days) filter (
-            where delay_histograms.delays_through > floor((delay_histograms.delays_total - 1) * {{ q }})
-        ) as {{ name }}_low,
-        min(delay_histograms.delay_days) filter (
-            where delay_histograms.delays_through > ceil((delay_histograms.delays_total - 1) * {{ q }})
-        ) as {{ name }}_high{{ ',' if not loop.last }}
-        {%- endfor %}
-    from delay_histograms
-    group by delay_histograms.month, delay_histograms.hubspot_company_id
-),
-
-time_to_invoice as (
-    -- interpolated between the two: low + (h − floor(h)) × (high − low)
-    select
-        delay_quantile_bounds.month,
-        delay_quantile_bounds.hubspot_company_id,
-        {%- for name, q in [('median', '0.5'), ('p90', '0.9')] %}
-        {{ kpi_round(
-            name ~ '_low + ((delays_total - 1) * ' ~ q ~ ' - floor((delays_total - 1) * ' ~ q ~ ')) * ('
-            ~ name ~ '_high - ' ~ name ~ '_low)', 1) }} as time_to_invoice_{{ name }}_days{{ ',' if not loop.last }}
-        {%- endfor %}
-    from delay_quantile_bounds
 ),
 
 work_at_month_end as (
@@ -361,62 +257,28 @@ leakage_totals as (
     group by grouping sets ((leakage_parts.month, leakage_parts.customer_id), (leakage_parts.month))
 ),
 
-realised as (
-    select
-        months.month,
-        work_eur.customer_id,
-        work_eur.value_eur as billed_eur,
-        cast(work_eur.hours * work_eur.contracted_rate as double) / cast(work_eur.units_per_eur as double) as contracted_eur
-    from work_eur
-    inner join months
-        on work_eur.harvest_invoice_date between months.month_start and months.month_end
-    where work_eur.work_item_kind = 'time'
-        and work_eur.is_billable
-        and work_eur.contracted_rate is not null
-),
-
-realisation as (
-    select
-        realised.month,
-        coalesce(realised.customer_id, '*') as hubspot_company_id,
-        {{ kpi_ratio('sum(realised.billed_eur)', 'sum(realised.contracted_eur)') }} as realisation_rate
-    from realised
-    group by grouping sets ((realised.month, realised.customer_id), (realised.month))
-),
-
 scopes as (
     select wip_totals.month, wip_totals.hubspot_company_id from wip_totals
     union
     select leakage_totals.month, leakage_totals.hubspot_company_id from leakage_totals
-    union
-    select time_to_invoice.month, time_to_invoice.hubspot_company_id from time_to_invoice
-    union
-    select realisation.month, realisation.hubspot_company_id from realisation
 ),
 
 final as (
     select
         scopes.month,
         scopes.hubspot_company_id,
-        time_to_invoice.time_to_invoice_median_days,
-        time_to_invoice.time_to_invoice_p90_days,
         wip_totals.unbilled_wip_eur,
         wip_totals.unbilled_wip_approved_eur,
         wip_totals.unbilled_wip_0_30_eur,
         wip_totals.unbilled_wip_31_60_eur,
         wip_totals.unbilled_wip_61_90_eur,
         wip_totals.unbilled_wip_91_plus_eur,
-        coalesce(leakage_totals.revenue_leakage_eur, 0) as revenue_leakage_eur,
-        realisation.realisation_rate
+        coalesce(leakage_totals.revenue_leakage_eur, 0) as revenue_leakage_eur
     from scopes
-    left join time_to_invoice
-        on scopes.month = time_to_invoice.month and scopes.hubspot_company_id = time_to_invoice.hubspot_company_id
     left join wip_totals
         on scopes.month = wip_totals.month and scopes.hubspot_company_id = wip_totals.hubspot_company_id
     left join leakage_totals
         on scopes.month = leakage_totals.month and scopes.hubspot_company_id = leakage_totals.hubspot_company_id
-    left join realisation
-        on scopes.month = realisation.month and scopes.hubspot_company_id = realisation.hubspot_company_id
 )
 
 select * from final

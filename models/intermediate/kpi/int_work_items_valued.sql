@@ -5,7 +5,9 @@
     of any status, and the date of its first posted (AUTHORISED or PAID) Harvest invoice.
     Incremental by reach (dbt_project.yml, macros/incremental/reach.sql): a rebuild after
     time entries, invoices or the push ledger changed revalues only the work records it
-    reaches, and notes the earliest date of their old rows, from which int_kpi_work_computed recomputes its months. -#}
+    reaches, and notes the earliest date of their old rows, from which int_kpi_work_computed
+    recomputes its months, and the months of their first posted Harvest invoice, which
+    int_kpi_invoiced_work_computed recomputes. -#}
 
 -- depends_on: {{ ref('stg_harvest__time_entries') }}
 {%- set narrow = rebuild_is_narrowed() %}

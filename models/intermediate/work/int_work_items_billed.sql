@@ -218,7 +218,8 @@ billed as (
         list(billings.xero_invoice_id order by billings.xero_invoice_id) as billed_invoice_ids,
         list(billings.invoice_number order by billings.xero_invoice_id) as billed_invoice_numbers,
         count(*) filter (where billings.invoice_date <= {{ as_of_date() }}) as billed_invoice_count,
-        min(billings.invoice_date) as first_billed_date
+        min(billings.invoice_date) as first_billed_date,
+        min(billings.invoice_date) filter (where billings.is_posted) as first_posted_date
     from billings
     group by billings.work_item_id
 
@@ -255,6 +256,7 @@ final as (
         coalesce(billed.billed_invoice_numbers, []) as billed_invoice_numbers,
         coalesce(billed.billed_invoice_count, 0) as billed_invoice_count,
         billed.first_billed_date,
+        billed.first_posted_date,
         coalesce(billed.billed_invoice_count, 0) > 0 as is_billed
     from all_items
     left join billed
