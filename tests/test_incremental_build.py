@@ -443,6 +443,7 @@ def test_a_rebuild_after_invoices_paid_keeps_the_per_entry_rows_and_one_after_a_
         f"select xero_invoice_id from stg_xero__invoices where invoice_number = '{voided}'",
     )[0]
     invoiced_before = _first_invoice_months(warehouse, billed_on_it)
+    customers_before = _work_customers(warehouse, billed_on_it)
     unvoided = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
     assert unvoided.ok, unvoided.failures
     assert unvoided.rebuilt_from == ["raw_xero.invoices"]
@@ -452,6 +453,15 @@ def test_a_rebuild_after_invoices_paid_keeps_the_per_entry_rows_and_one_after_a_
     invoiced_after = _first_invoice_months(warehouse, billed_on_it)
     invoiced_months = {*invoiced_before.values(), *invoiced_after.values()}
     assert _invoiced_work_months(warehouse) == sorted(invoiced_months)
+    # WIP and leakage: only the customers of its work (and the whole company's totals)
+    customers = customers_before | _work_customers(warehouse, billed_on_it)
+    all_customers = _rows(
+        warehouse, "select count(distinct customer_id) from int_work_items_valued"
+    )
+    assert _rows(
+        warehouse, "select customers from taktgeber_meta.reached__int_kpi_work_computed"
+    ) == [(sorted(customers),)]
+    assert 0 < len(customers) < all_customers[0][0]
     assert _rows(
         warehouse,
         f"select count(*) from int_work_billings_linked where invoice_number = '{voided}'",
@@ -638,6 +648,10 @@ def test_a_voided_invoice_of_milestones_only_recomputes_the_work_kpis_of_their_m
         *_first_invoice_months(warehouse, reached_items).values(),
     }
     assert invoiced_months and _invoiced_work_months(warehouse) == sorted(invoiced_months)
+    # WIP and leakage: the milestones' customers (a void changes no customer)
+    assert _rows(
+        warehouse, "select customers from taktgeber_meta.reached__int_kpi_work_computed"
+    ) == [(sorted(_work_customers(warehouse, reached_items)),)]
     _assert_equals_a_build_from_scratch(world, warehouse, tmp_path / "scratch.duckdb")
 
 
@@ -797,6 +811,20 @@ def _first_invoice_months(warehouse: Path, work_items: set[str]) -> dict[str, st
             "and work_item_kind = 'milestone' and first_posted_date is not null",
         )
     )
+
+
+def _work_customers(warehouse: Path, work_items: set[str]) -> set[str]:
+    """The customers these work records count for in the stock work KPIs (WIP, leakage)."""
+    ids = ", ".join(f"'{item}'" for item in sorted(work_items)) or "null"
+    return {
+        customer
+        for (customer,) in _rows(
+            warehouse,
+            f"select customer_id from int_work_items_valued where work_item_id in ({ids}) "
+            "union select coalesce(hubspot_company_id, '(unlinked)') from int_work_items_billed "
+            f"where work_item_id in ({ids}) and work_item_kind = 'milestone'",
+        )
+    }
 
 
 def _invoiced_work_months(warehouse: Path) -> list[str]:

@@ -482,8 +482,9 @@
     their rows; any other incremental run deletes every row. Before deleting,
     `note_invoices` notes the invoices of those rows, `note_first_date` (date columns) the
     earliest of those dates on them, `note_months` (SQL dates on the model's columns) the
-    months (YYYY-MM) of those dates on them. -#}
-{% macro delete_reached_rows(time_key, item_key=none, note_invoices=false, note_first_date=none, note_months=none, noted_here=false) %}
+    months (YYYY-MM) of those dates on them, `note_customers` (SQL on the model's columns)
+    the customers of those rows (nulls left out). -#}
+{% macro delete_reached_rows(time_key, item_key=none, note_invoices=false, note_first_date=none, note_months=none, note_customers=none, noted_here=false) %}
     {%- if this is none or not is_incremental() -%}
     select 1
     {%- elif rebuild_is_narrowed() -%}
@@ -496,22 +497,43 @@
     {#- the invocation that noted them, also when it reached none (a day of payments only) #}
     comment on table {{ reached }} is '{{ invocation_id }}';
     {%- endif %}
+    {%- set noted = ['rowid as reached_rowid'] -%}
+    {%- if note_invoices %}{% do noted.append('xero_invoice_id') %}{% endif -%}
+    {%- if note_first_date %}{% do noted.append('least(' ~ note_first_date | join(', ') ~ ') as noted_first_date') %}{% endif -%}
+    {%- if note_months %}{% do noted.append('[' ~ note_months | join(', ') ~ '] as noted_dates') %}{% endif -%}
+    {%- if note_customers %}{% do noted.append(note_customers ~ ' as noted_customer') %}{% endif -%}
+    {%- if noted | length == 1 %}
+    delete from {{ this }}
+    where rowid in ({{ reached_rows(this, time_key, item_key, columns='rowid') }})
+    {%- else %}
+    {#- the rows to delete, read once for every note (each read scans the model's keys) #}
+    {%- set old_rows = 'reached_old_rows__' ~ this.identifier %}
+    create or replace temp table {{ old_rows }} as
+    {{ reached_rows(this, time_key, item_key, columns=noted | join(', ')) }};
     {%- if note_invoices %}
     create or replace table {{ reached }}__invoices as
-    select distinct xero_invoice_id, '{{ invocation_id }}' as invocation_id
-    from ({{ reached_rows(this, time_key, item_key, columns='xero_invoice_id') }});
+    select distinct old_rows.xero_invoice_id, '{{ invocation_id }}' as invocation_id
+    from {{ old_rows }} as old_rows;
     {%- endif %}
     {%- if note_first_date %}
     create or replace table {{ reached }}__first_date as
-    select min(least({{ note_first_date | join(', ') }})) as first_date, '{{ invocation_id }}' as invocation_id
-    from ({{ reached_rows(this, time_key, item_key, columns=note_first_date | join(', ')) }});
+    select min(old_rows.noted_first_date) as first_date, '{{ invocation_id }}' as invocation_id
+    from {{ old_rows }} as old_rows;
     {%- endif %}
     {%- if note_months %}
     create or replace table {{ reached }}__months as
-    {{ months_of_dates(reached_rows(this, time_key, item_key, columns='unnest([' ~ note_months | join(', ') ~ ']) as noted_date')) }};
+    {{ months_of_dates('select unnest(old_rows.noted_dates) as noted_date from ' ~ old_rows ~ ' as old_rows') }};
+    {%- endif %}
+    {%- if note_customers %}
+    create or replace table {{ reached }}__customers as
+    select distinct old_rows.noted_customer as customer_id, '{{ invocation_id }}' as invocation_id
+    from {{ old_rows }} as old_rows
+    where old_rows.noted_customer is not null;
     {%- endif %}
     delete from {{ this }}
-    where rowid in ({{ reached_rows(this, time_key, item_key, columns='rowid') }})
+    where rowid in (select old_rows.reached_rowid from {{ old_rows }} as old_rows);
+    drop table {{ old_rows }}
+    {%- endif %}
     {%- else -%}
     delete from {{ this }}
     {%- endif -%}
@@ -697,6 +719,29 @@
 {% endmacro %}
 
 
+{#- SQL (a query of one column, `name`): the values of the work records this narrowed
+    rebuild reaches, as they had them (noted in `taktgeber_meta.reached__<model>__<note>`
+    by the `valued` and `billed` models' pre_hooks when they deleted their rows) and have
+    them now (`expressions`: SQL on each model's columns, by 'valued' and 'billed'); the
+    billed model's only when milestones are reached (it holds them; the valued model holds
+    time entries and expenses). Distinct; may hold a null. -#}
+{% macro reached_old_and_new(name, note, expressions, valued, billed) %}
+    {%- set models = [('valued', valued)] + ([('billed', billed)] if reaches_kind('milestone') else []) %}
+    {%- for key, model in models %}
+    {#- the billed model's note is missing until its first narrowed rebuild #}
+    {%- if key == 'valued' or meta_table_exists('reached__' ~ model.identifier ~ '__' ~ note) %}
+    {{ 'union' if not loop.first }}
+    select {{ name }} from taktgeber_meta.reached__{{ model.identifier }}__{{ note }}
+    where invocation_id = '{{ invocation_id }}'
+    {%- endif %}
+    union
+    select {{ name }} from ({{ reached_rows(
+        model, 'harvest_time_entry_id', 'work_item_id', 'taktgeber_meta.reached__' ~ model.identifier,
+        columns=expressions[key] ~ ' as ' ~ name) }})
+    {%- endfor %}
+{%- endmacro %}
+
+
 {#- SQL (a query): the distinct months (YYYY-MM) of the dates `query` selects as
     `noted_date` (nulls left out), with this invocation's id. -#}
 {% macro months_of_dates(query) %}
@@ -724,29 +769,16 @@
     {%- set noted = 'taktgeber_meta.reached__' ~ this.identifier -%}
     create or replace table {{ noted }} as
     with invoice_months as (
-        select month from taktgeber_meta.reached__{{ valued.identifier }}__months
-        where invocation_id = '{{ invocation_id }}'
-        union
-        select month from ({{ months_of_dates(reached_rows(
-            valued, 'harvest_time_entry_id', 'work_item_id', 'taktgeber_meta.reached__' ~ valued.identifier,
-            columns=dates['valued'] ~ ' as noted_date')) }})
-        {%- if reaches_kind('milestone') %}
-        {%- if meta_table_exists('reached__' ~ billed.identifier ~ '__months') %}
-        union
-        select month from taktgeber_meta.reached__{{ billed.identifier }}__months
-        where invocation_id = '{{ invocation_id }}'
-        {%- endif %}
-        union
-        select month from ({{ months_of_dates(reached_rows(
-            billed, 'harvest_time_entry_id', 'work_item_id', 'taktgeber_meta.reached__' ~ billed.identifier,
-            columns=dates['billed'] ~ ' as noted_date')) }})
-        {%- endif %}
+        {{ reached_old_and_new('month', 'months', {
+            'valued': "strftime(" ~ dates['valued'] ~ ", '%Y-%m')",
+            'billed': "strftime(" ~ dates['billed'] ~ ", '%Y-%m')"}, valued, billed) }}
     )
     select
         min(invoice_months.month) as first_month,
         coalesce(list(invoice_months.month order by invoice_months.month), []) as months,
         '{{ invocation_id }}' as invocation_id
-    from invoice_months;
+    from invoice_months
+    where invoice_months.month is not null;
     delete from {{ this }}
     where month in (select unnest(noted.months) from {{ noted }} as noted)
         or month not in (select month from {{ ref(spine) }})
@@ -763,13 +795,32 @@
 {%- endmacro %}
 
 
-{#- pre_hook of the work KPIs (a row per month and customer; a record counts from its spent
-    date on, in the month of its invoice, and until it is billed). A narrowed rebuild
-    reaches the months from the earliest of `work_kpi_month_dates()` a reached entry had (noted by
-    the `valued` model's pre_hook when it deleted their rows) or has now, and of
-    `milestone_kpi_month_dates()` a reached milestone had (noted by the `billed` model's
-    pre_hook) or has now, and the months no longer in the spine; it deletes their rows.
-    Any other incremental run deletes every row. -#}
+{#- The customer a work record counts for in the stock work KPIs (int_kpi_work_computed),
+    as SQL on the columns of int_work_items_valued (time entries and expenses) and of
+    int_work_items_billed (milestones; null on its other rows). -#}
+{% macro work_kpi_customers() %}
+    {{ return({'valued': 'customer_id',
+               'billed': "case when work_item_kind = 'milestone' then coalesce(hubspot_company_id, '(unlinked)') end"}) }}
+{% endmacro %}
+
+
+{#- SQL (a condition on a customer column of the work KPIs' inputs): the customers this
+    narrowed rebuild reaches, as the work KPIs' pre_hook noted them. -#}
+{% macro in_reached_work_customers(column) %}
+    {{ column }} in (select unnest(noted.customers) from taktgeber_meta.reached__{{ this.identifier }} as noted)
+{%- endmacro %}
+
+
+{#- pre_hook of the stock work KPIs (a row per month and customer, and the whole company's,
+    '*'; a record counts for its customer from its spent date on, until it is billed). A
+    narrowed rebuild reaches the months from the earliest of `work_kpi_month_dates()` a
+    reached entry had (noted by the `valued` model's pre_hook when it deleted their rows)
+    or has now, and of `milestone_kpi_month_dates()` a reached milestone had (noted by the
+    `billed` model's pre_hook) or has now; and the customers (`work_kpi_customers()`) a
+    reached record had (noted the same way) or has now. It notes them (`first_month`, the
+    list `customers`) and deletes, from the first month, the rows of those customers and
+    of the whole company (its totals are the sum of every customer's), and the rows of
+    months no longer in the spine. Any other incremental run deletes every row. -#}
 {% macro delete_rows_of_reached_months(valued, billed) %}
     {%- set dates = work_kpi_month_dates() -%}
     {%- set milestone_dates = milestone_kpi_month_dates() -%}
@@ -806,7 +857,28 @@
         select strftime(min(first_dates.first_date), '%Y-%m') as first_month
         from first_dates
     {%- endset -%}
-    {{ note_first_month_and_delete(first_month, 'int_kpi_months_spined') }}
+    {%- set customers = work_kpi_customers() -%}
+    {%- set noted = 'taktgeber_meta.reached__' ~ this.identifier -%}
+    create or replace table {{ noted }} as
+    with customers as (
+        {{ reached_old_and_new('customer_id', 'customers', customers, valued, billed) }}
+    )
+    select
+        noted.first_month,
+        (
+            select coalesce(list(customers.customer_id order by customers.customer_id), [])
+            from customers
+            where customers.customer_id is not null
+        ) as customers,
+        '{{ invocation_id }}' as invocation_id
+    from ({{ first_month }}) as noted;
+    {#- the reached customers' rows and the whole company's, from the first month #}
+    delete from {{ this }}
+    where (
+            month >= {{ reached_first_month() }}
+            and (hubspot_company_id = '*' or {{ in_reached_work_customers('hubspot_company_id') }})
+        )
+        or month not in (select month from {{ ref('int_kpi_months_spined') }})
     {%- else -%}
     delete from {{ this }}
     {%- endif -%}

@@ -13,6 +13,14 @@
     end
 {%- endmacro %}
 
+{% macro kpi_exact(value) -%}
+    {#- A EUR amount (DOUBLE, from a division) fixed to 10 decimals, as KPI sums take it:
+        sums of such decimals are exact, whatever order they are taken in, so a total is
+        the same whether summed from its records or from partial sums (the whole company's
+        WIP from its customers'). -#}
+    cast({{ value }} as decimal(38, 10))
+{%- endmacro %}
+
 {% macro kpi_eur_units(value) -%}
     {#- A EUR amount (DOUBLE) in whole 1e-8 EUR, as BIGINT: sums and differences of such
         units are exact, so comparing them does not depend on the order a DOUBLE sum was

@@ -19,6 +19,9 @@
     cannot change. -#}
 
 {%- set narrow = rebuild_is_narrowed() %}
+{%- set wip_columns = [
+    'unbilled_wip_eur', 'unbilled_wip_approved_eur', 'unbilled_wip_0_30_eur',
+    'unbilled_wip_31_60_eur', 'unbilled_wip_61_90_eur', 'unbilled_wip_91_plus_eur'] %}
 
 with
 
@@ -36,6 +39,11 @@ work_eur as not materialized (
     -- materialized (nor the one below): each reader scans the table with its own filters
     -- and columns instead of a 10M-row copy (15.5 s → 11.5 s at 10m)
     select * from {{ ref('int_work_items_valued') }}
+    {%- if narrow %}
+    -- a narrowed rebuild: the reached customers' records (every row of a customer is a
+    -- function of its own records)
+    where {{ in_reached_work_customers('customer_id') }}
+    {%- endif %}
 ),
 
 work_items as not materialized (
@@ -66,6 +74,9 @@ milestones as (
         work_items.first_billed_date
     from work_items
     where work_items.work_item_kind = 'milestone'
+    {%- if narrow %}
+        and {{ in_reached_work_customers("coalesce(work_items.hubspot_company_id, '(unlinked)')") }}
+    {%- endif %}
 ),
 
 milestones_eur as (
@@ -87,7 +98,7 @@ work_at_month_end as (
         work_eur.customer_id,
         work_eur.work_item_kind,
         work_eur.is_approved,
-        work_eur.value_eur,
+        {{ kpi_exact('work_eur.value_eur') }} as value_eur,
         months.month_end - work_eur.spent_date as age_days
     from work_eur
     inner join months
@@ -101,7 +112,7 @@ undercharged_at_month_end as (
     select
         months.month,
         work_eur.customer_id,
-        sum(cast(work_eur.rate_gap * work_eur.hours as double) / cast(work_eur.units_per_eur as double)) as undercharge_eur
+        sum({{ kpi_exact('cast(work_eur.rate_gap * work_eur.hours as double) / cast(work_eur.units_per_eur as double)') }}) as undercharge_eur
     from work_eur
     inner join months
         on work_eur.spent_date <= months.month_end
@@ -203,7 +214,7 @@ over_budget_eur as (
     select
         over_budget.month,
         over_budget.customer_id,
-        sum(cast(over_budget.over_budget_amount as double) / cast(fx_rates.units_per_eur as double)) as over_budget_eur
+        sum({{ kpi_exact('cast(over_budget.over_budget_amount as double) / cast(fx_rates.units_per_eur as double)') }}) as over_budget_eur
     from over_budget
     asof left join fx_rates
         on over_budget.currency_code = fx_rates.currency_code
@@ -216,7 +227,7 @@ overdue_milestones as (
     select
         months.month,
         milestones_eur.customer_id,
-        sum(milestones_eur.amount_eur) as overdue_milestones_eur
+        sum({{ kpi_exact('milestones_eur.amount_eur') }}) as overdue_milestones_eur
     from milestones_eur
     inner join months
         on milestones_eur.due_date < months.month_end
@@ -234,51 +245,85 @@ leakage_parts as (
     select overdue_milestones.month, overdue_milestones.customer_id, overdue_milestones.overdue_milestones_eur from overdue_milestones
 ),
 
-wip_totals as (
+customer_rows as (
+    -- a row per customer and month end with work (WIP: 0 when nothing is unbilled) or a
+    -- leakage part; the sums before rounding are kept for the whole company's
     select
-        wip_and_leakage.month,
-        coalesce(wip_and_leakage.customer_id, '*') as hubspot_company_id,
-        {{ kpi_round('coalesce(sum(wip_and_leakage.wip_eur), 0)', 2) }} as unbilled_wip_eur,
-        {{ kpi_round('coalesce(sum(wip_and_leakage.wip_approved_eur), 0)', 2) }} as unbilled_wip_approved_eur,
-        {{ kpi_round('coalesce(sum(wip_and_leakage.wip_0_30_eur), 0)', 2) }} as unbilled_wip_0_30_eur,
-        {{ kpi_round('coalesce(sum(wip_and_leakage.wip_31_60_eur), 0)', 2) }} as unbilled_wip_31_60_eur,
-        {{ kpi_round('coalesce(sum(wip_and_leakage.wip_61_90_eur), 0)', 2) }} as unbilled_wip_61_90_eur,
-        {{ kpi_round('coalesce(sum(wip_and_leakage.wip_91_plus_eur), 0)', 2) }} as unbilled_wip_91_plus_eur
-    from wip_and_leakage
-    group by grouping sets ((wip_and_leakage.month, wip_and_leakage.customer_id), (wip_and_leakage.month))
+        leakage_by_customer.month,
+        leakage_by_customer.customer_id as hubspot_company_id,
+        coalesce(wip_and_leakage.wip_eur, 0) as unbilled_wip_eur_exact,
+        coalesce(wip_and_leakage.wip_approved_eur, 0) as unbilled_wip_approved_eur_exact,
+        coalesce(wip_and_leakage.wip_0_30_eur, 0) as unbilled_wip_0_30_eur_exact,
+        coalesce(wip_and_leakage.wip_31_60_eur, 0) as unbilled_wip_31_60_eur_exact,
+        coalesce(wip_and_leakage.wip_61_90_eur, 0) as unbilled_wip_61_90_eur_exact,
+        coalesce(wip_and_leakage.wip_91_plus_eur, 0) as unbilled_wip_91_plus_eur_exact,
+        wip_and_leakage.customer_id is not null as has_work,
+        leakage_by_customer.leakage_eur as revenue_leakage_eur_exact
+    from (
+        select leakage_parts.month, leakage_parts.customer_id, sum(leakage_parts.leakage_eur) as leakage_eur
+        from leakage_parts
+        group by leakage_parts.month, leakage_parts.customer_id
+    ) as leakage_by_customer
+    left join wip_and_leakage
+        on leakage_by_customer.month = wip_and_leakage.month
+        and leakage_by_customer.customer_id = wip_and_leakage.customer_id
 ),
 
-leakage_totals as (
+every_customer_row as (
+    select * from customer_rows
+    {%- if narrow %}
+    union all
+    -- the other customers' rows of these months, kept by the pre_hook
     select
-        leakage_parts.month,
-        coalesce(leakage_parts.customer_id, '*') as hubspot_company_id,
-        {{ kpi_round('coalesce(sum(leakage_parts.leakage_eur), 0)', 2) }} as revenue_leakage_eur
-    from leakage_parts
-    group by grouping sets ((leakage_parts.month, leakage_parts.customer_id), (leakage_parts.month))
+        kept.month,
+        kept.hubspot_company_id,
+        {%- for column in wip_columns %}
+        kept.{{ column }}_exact,
+        {%- endfor %}
+        kept.{{ wip_columns[0] }} is not null as has_work,
+        kept.revenue_leakage_eur_exact
+    from {{ this }} as kept
+    where kept.month in (select months.month from months)
+        and kept.hubspot_company_id != '*'
+    {%- endif %}
 ),
 
-scopes as (
-    select wip_totals.month, wip_totals.hubspot_company_id from wip_totals
-    union
-    select leakage_totals.month, leakage_totals.hubspot_company_id from leakage_totals
+whole_company as (
+    -- the sum of every customer's (exact, then rounded); WIP where some customer has work
+    select
+        every_customer_row.month,
+        '*' as hubspot_company_id,
+        {%- for column in wip_columns %}
+        case
+            when bool_or(every_customer_row.has_work)
+                then sum(every_customer_row.{{ column }}_exact) filter (where every_customer_row.has_work)
+        end as {{ column }}_exact,
+        {%- endfor %}
+        bool_or(every_customer_row.has_work) as has_work,
+        sum(every_customer_row.revenue_leakage_eur_exact) as revenue_leakage_eur_exact
+    from every_customer_row
+    group by every_customer_row.month
+),
+
+scoped as (
+    select * from customer_rows
+    union all
+    select * from whole_company
 ),
 
 final as (
     select
-        scopes.month,
-        scopes.hubspot_company_id,
-        wip_totals.unbilled_wip_eur,
-        wip_totals.unbilled_wip_approved_eur,
-        wip_totals.unbilled_wip_0_30_eur,
-        wip_totals.unbilled_wip_31_60_eur,
-        wip_totals.unbilled_wip_61_90_eur,
-        wip_totals.unbilled_wip_91_plus_eur,
-        coalesce(leakage_totals.revenue_leakage_eur, 0) as revenue_leakage_eur
-    from scopes
-    left join wip_totals
-        on scopes.month = wip_totals.month and scopes.hubspot_company_id = wip_totals.hubspot_company_id
-    left join leakage_totals
-        on scopes.month = leakage_totals.month and scopes.hubspot_company_id = leakage_totals.hubspot_company_id
+        scoped.month,
+        scoped.hubspot_company_id,
+        {%- for column in wip_columns %}
+        case when scoped.has_work then {{ kpi_round('scoped.' ~ column ~ '_exact', 2) }} end as {{ column }},
+        {%- endfor %}
+        {{ kpi_round('scoped.revenue_leakage_eur_exact', 2) }} as revenue_leakage_eur,
+        {%- for column in wip_columns %}
+        case when scoped.has_work then scoped.{{ column }}_exact end as {{ column }}_exact,
+        {%- endfor %}
+        scoped.revenue_leakage_eur_exact
+    from scoped
 )
 
 select * from final
