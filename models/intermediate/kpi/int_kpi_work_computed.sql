@@ -34,15 +34,18 @@ months as (
     {%- endif %}
 ),
 
-work_eur as not materialized (
+work_eur as {{ 'materialized' if narrow else 'not materialized' }} (
     -- time entries and expenses, valued in EUR with their first invoice dates. Not
-    -- materialized (nor the one below): each reader scans the table with its own filters
-    -- and columns instead of a 10M-row copy (15.5 s → 11.5 s at 10m)
-    select * from {{ ref('int_work_items_valued') }}
+    -- materialized in a full build (nor the one below): each reader scans the table with
+    -- its own filters and columns instead of a 10M-row copy (15.5 s → 11.5 s at 10m).
     {%- if narrow %}
-    -- a narrowed rebuild: the reached customers' records (every row of a customer is a
-    -- function of its own records)
+    -- A narrowed rebuild: the reached customers' records (every row of a customer is a
+    -- function of its own records), found by one scan (one per reader took 0.96 s of a
+    -- push day at 10m)
+    select * from {{ ref('int_work_items_valued') }}
     where {{ in_reached_work_customers('customer_id') }}
+    {%- else %}
+    select * from {{ ref('int_work_items_valued') }}
     {%- endif %}
 ),
 
