@@ -616,10 +616,11 @@ def test_a_voided_invoice_of_milestones_only_recomputes_the_work_kpis_of_their_m
     rebuilt, tmp_path: Path
 ):
     """An invoice that bills only milestones, voided: the rebuild reaches milestones and no
-    time entry or expense. The work KPIs (overdue milestones, time to invoice) recompute
-    from the month of the milestone's old first invoice, and every model equals a build
-    from scratch. Before the billed model noted the milestones' dates, the work KPIs
-    recomputed no month and kept the voided invoice's effect."""
+    time entry or expense. The stock work KPIs (overdue milestones) recompute the
+    milestones' customers from the month of their old first invoice, time to invoice the
+    months of their old and new first posted invoice, and every model equals a build from
+    scratch. Before the billed model noted the milestones' dates, the work KPIs recomputed
+    no month and kept the voided invoice's effect."""
     world, built, _, _ = rebuilt
     warehouse = _copy_of(built, tmp_path / "milestones.duckdb")
     assert build(world=world.world, as_of=world.as_of, warehouse=warehouse).ok
@@ -794,11 +795,16 @@ def _first_months(warehouse: Path) -> list[str]:
     ]
 
 
+def _sql_list(work_items: set[str]) -> str:
+    """The work item ids as the items of an SQL `in (…)` list (`null` when none)."""
+    return ", ".join(f"'{item}'" for item in sorted(work_items)) or "null"
+
+
 def _first_invoice_months(warehouse: Path, work_items: set[str]) -> dict[str, str]:
     """The month (YYYY-MM) of the first posted invoice of each of these work records that
     has one: its Harvest invoice (time entries, expenses) or first AUTHORISED or PAID
     invoice (milestones), the month time to invoice and realisation count it in."""
-    ids = ", ".join(f"'{item}'" for item in sorted(work_items)) or "null"
+    ids = _sql_list(work_items)
     return dict(
         _rows(
             warehouse,
@@ -815,7 +821,7 @@ def _first_invoice_months(warehouse: Path, work_items: set[str]) -> dict[str, st
 
 def _work_customers(warehouse: Path, work_items: set[str]) -> set[str]:
     """The customers these work records count for in the stock work KPIs (WIP, leakage)."""
-    ids = ", ".join(f"'{item}'" for item in sorted(work_items)) or "null"
+    ids = _sql_list(work_items)
     return {
         customer
         for (customer,) in _rows(

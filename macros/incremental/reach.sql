@@ -700,12 +700,12 @@
 {% endmacro %}
 
 
-{#- The dates from which a milestone counts in a work-KPI month: due (overdue milestones),
-    billing date (time to invoice when never due) and first invoice (no longer overdue; its
-    first posted invoice, for time to invoice, is never earlier). Columns of
-    int_work_items_billed, which holds the milestones (int_work_items_valued does not). -#}
+{#- The dates from which a milestone counts in a stock work-KPI month: due (overdue
+    milestones) and first invoice (no longer overdue). Columns of int_work_items_billed,
+    which holds the milestones (int_work_items_valued does not). (A milestone never due is
+    never overdue; its time to invoice counts in int_kpi_invoiced_work_computed.) -#}
 {% macro milestone_kpi_month_dates() %}
-    {{ return(['work_date', 'billing_date', 'first_billed_date']) }}
+    {{ return(['work_date', 'first_billed_date']) }}
 {% endmacro %}
 
 

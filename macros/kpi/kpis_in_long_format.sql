@@ -21,76 +21,37 @@ months as (
     where true{{ reached_months }}
 ),
 
-dso as (
-    select * from {{ ref('int_kpi_dso_computed') }}
-    where {{ scope }}{{ reached_months }}
-),
+{#- each KPI model's CTE and its KPI columns, unpivoted in this order #}
+{%- set kpi_models = [
+    ('dso', 'int_kpi_dso_computed', ['dso_countback', 'dso_simple']),
+    ('invoice_rates', 'int_kpi_invoice_rates_computed', ['first_correction_rate', 'automation_share', 'dunning_rate']),
+    ('handover', 'int_kpi_handover_computed', ['handover_automation']),
+    ('invoiced_work', 'int_kpi_invoiced_work_computed', [
+        'time_to_invoice_median_days', 'time_to_invoice_p90_days', 'realisation_rate']),
+    ('work', 'int_kpi_work_computed', [
+        'unbilled_wip_eur', 'unbilled_wip_approved_eur', 'unbilled_wip_0_30_eur',
+        'unbilled_wip_31_60_eur', 'unbilled_wip_61_90_eur', 'unbilled_wip_91_plus_eur',
+        'revenue_leakage_eur']),
+] %}
+{%- for cte, model, columns in kpi_models %}
 
-invoice_rates as (
-    select * from {{ ref('int_kpi_invoice_rates_computed') }}
+{{ cte }} as (
+    select * from {{ ref(model) }}
     where {{ scope }}{{ reached_months }}
 ),
-
-handover as (
-    select * from {{ ref('int_kpi_handover_computed') }}
-    where {{ scope }}{{ reached_months }}
-),
-
-work as (
-    select * from {{ ref('int_kpi_work_computed') }}
-    where {{ scope }}{{ reached_months }}
-),
-
-invoiced_work as (
-    select * from {{ ref('int_kpi_invoiced_work_computed') }}
-    where {{ scope }}{{ reached_months }}
-),
+{%- endfor %}
 
 long_values as (
+    {%- for cte, model, columns in kpi_models %}
     unpivot (
-        select dso.month, dso.hubspot_company_id,
-            cast(dso.dso_countback as decimal(18, 4)) as dso_countback,
-            cast(dso.dso_simple as decimal(18, 4)) as dso_simple
-        from dso
-    ) on dso_countback, dso_simple into name kpi value value
-    union all
-    unpivot (
-        select invoice_rates.month, invoice_rates.hubspot_company_id,
-            cast(invoice_rates.first_correction_rate as decimal(18, 4)) as first_correction_rate,
-            cast(invoice_rates.automation_share as decimal(18, 4)) as automation_share,
-            cast(invoice_rates.dunning_rate as decimal(18, 4)) as dunning_rate
-        from invoice_rates
-    ) on first_correction_rate, automation_share, dunning_rate into name kpi value value
-    union all
-    unpivot (
-        select handover.month, handover.hubspot_company_id,
-            cast(handover.handover_automation as decimal(18, 4)) as handover_automation
-        from handover
-    ) on handover_automation into name kpi value value
-    union all
-    unpivot (
-        select invoiced_work.month, invoiced_work.hubspot_company_id,
-            cast(invoiced_work.time_to_invoice_median_days as decimal(18, 4)) as time_to_invoice_median_days,
-            cast(invoiced_work.time_to_invoice_p90_days as decimal(18, 4)) as time_to_invoice_p90_days,
-            cast(invoiced_work.realisation_rate as decimal(18, 4)) as realisation_rate
-        from invoiced_work
-    ) on time_to_invoice_median_days, time_to_invoice_p90_days, realisation_rate into name kpi value value
-    union all
-    unpivot (
-        select work.month, work.hubspot_company_id,
-            cast(work.unbilled_wip_eur as decimal(18, 4)) as unbilled_wip_eur,
-            cast(work.unbilled_wip_approved_eur as decimal(18, 4)) as unbilled_wip_approved_eur,
-            cast(work.unbilled_wip_0_30_eur as decimal(18, 4)) as unbilled_wip_0_30_eur,
-            cast(work.unbilled_wip_31_60_eur as decimal(18, 4)) as unbilled_wip_31_60_eur,
-            cast(work.unbilled_wip_61_90_eur as decimal(18, 4)) as unbilled_wip_61_90_eur,
-            cast(work.unbilled_wip_91_plus_eur as decimal(18, 4)) as unbilled_wip_91_plus_eur,
-            cast(work.revenue_leakage_eur as decimal(18, 4)) as revenue_leakage_eur
-        from work
-    ) on
-        unbilled_wip_eur, unbilled_wip_approved_eur, unbilled_wip_0_30_eur,
-        unbilled_wip_31_60_eur, unbilled_wip_61_90_eur, unbilled_wip_91_plus_eur,
-        revenue_leakage_eur
-    into name kpi value value
+        select {{ cte }}.month, {{ cte }}.hubspot_company_id,
+            {%- for column in columns %}
+            cast({{ cte }}.{{ column }} as decimal(18, 4)) as {{ column }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        from {{ cte }}
+    ) on {{ columns | join(', ') }} into name kpi value value
+    {{- '\n    union all' if not loop.last }}
+    {%- endfor %}
 ),
 
 {%- if whole_company %}
