@@ -215,8 +215,11 @@ billed as (
 
     select
         billings.work_item_id,
-        list(billings.xero_invoice_id order by billings.xero_invoice_id) as billed_invoice_ids,
-        list(billings.invoice_number order by billings.xero_invoice_id) as billed_invoice_numbers,
+        -- sorted after the aggregate: an ordered aggregate sorts within every group
+        -- (1m: 0.72 s → 0.43 s); a record's invoice ids are distinct (one link each)
+        list_sort(
+            list({'xero_invoice_id': billings.xero_invoice_id, 'invoice_number': billings.invoice_number})
+        ) as billed_invoices,
         count(*) filter (where billings.invoice_date <= {{ as_of_date() }}) as billed_invoice_count,
         min(billings.invoice_date) as first_billed_date,
         min(billings.invoice_date) filter (where billings.is_posted) as first_posted_date
@@ -252,8 +255,8 @@ final as (
         coalesce(all_items.is_billable, false) as is_billable,
         coalesce(all_items.is_approved, false) as is_approved,
         all_items.harvest_invoice_number,
-        coalesce(billed.billed_invoice_ids, []) as billed_invoice_ids,
-        coalesce(billed.billed_invoice_numbers, []) as billed_invoice_numbers,
+        coalesce(list_transform(billed.billed_invoices, lambda i: i.xero_invoice_id), []) as billed_invoice_ids,
+        coalesce(list_transform(billed.billed_invoices, lambda i: i.invoice_number), []) as billed_invoice_numbers,
         coalesce(billed.billed_invoice_count, 0) as billed_invoice_count,
         billed.first_billed_date,
         billed.first_posted_date,
