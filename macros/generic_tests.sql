@@ -44,25 +44,10 @@ where {{ column_name }} < 0
     or `reached_months` (a
     per-month reach model: its rows of the months from the first one its pre_hook noted).
     Every other row was kept from the last build, which passed this test, so a duplicate
-    or a null now involves a written row. Any other build checks every row.
-    With `reached`, the key must name the row's work record (the work_item_id, the time
-    entry's id, or a billing id made of the work_item_id and the invoice id): rows sharing
-    a key are then rows of one record, and the condition that reads the written rows reads
-    them all. -#}
+    or a null now involves a written row. Any other build checks every row. -#}
 {% test primary_key(model, column_name, narrow_to=none) %}
 
 {%- set written = rows_written_by_narrowed_rebuild(model, narrow_to) %}
-{%- if written and narrow_to == 'reached' %}
-{#- the reached records' rows alone, grouped: one scan of the reach columns, where looking
-    their keys up among every row was a second scan (10m push day: 0.49 s → 0.13 s on
-    8.5M billing links) #}
-select
-    written.{{ column_name }} as key_value,
-    count(*) as occurrences
-from ({{ select_where(model, written, column_name) }}) as written
-group by written.{{ column_name }}
-having count(*) > 1 or written.{{ column_name }} is null
-{%- else %}
 {%- set keys = written_keys(model, column_name, written) if written else none %}
 {%- if keys is not none %}
 {#- the written keys, read once and checked as a list in the query: DuckDB tests each row
@@ -107,7 +92,6 @@ select
 from {{ model }}
 group by {{ column_name }}
 having count(*) > 1 or {{ column_name }} is null
-{%- endif %}
 {%- endif %}
 
 {% endtest %}
