@@ -1,7 +1,11 @@
 {#- One row per Xero journal dated on or before `as_of_date` with its EUR totals by
     account role (DESIGN.md §6): gross = receivables lines, revenue net = revenue lines
     (sign flipped: a credit is positive revenue), tax = output-VAT lines (sign flipped).
-    Revenue lines: account type REVENUE or SALES (the line's, else the account's). -#}
+    Revenue lines: account type REVENUE or SALES (the line's, else the account's).
+    A rebuild after a day's Xero changes sums only the lines of the journals whose lines it
+    staged, or that are new here, and keeps the other journals' totals
+    (macros/incremental/journal_totals.sql): 6.0M lines summed at 10m before. -#}
+{%- set kept = journal_totals_kept() %}
 
 with
 
@@ -38,6 +42,23 @@ roles as (
 
 ),
 
+{%- if kept %}
+
+summed_journals as (
+
+    -- the journals whose lines this invocation staged, and those without totals here yet
+    select journal_lines.xero_journal_id
+    from journal_lines
+    where journal_lines.staged_in_invocation = '{{ invocation_id }}'
+    union
+    select journals.xero_journal_id
+    from journals
+    anti join {{ this }} as summarized
+        on journals.xero_journal_id = summarized.xero_journal_id
+
+),
+{%- endif %}
+
 lines_classified as (
 
     select
@@ -53,6 +74,9 @@ lines_classified as (
     cross join roles
     left join accounts
         on journal_lines.account_code = accounts.account_code
+    {%- if kept %}
+    where journal_lines.xero_journal_id in (select summed_journals.xero_journal_id from summed_journals)
+    {%- endif %}
 
 ),
 
@@ -67,6 +91,18 @@ totals as (
         count(*) filter (where lines_classified.is_revenue) as revenue_line_count
     from lines_classified
     group by 1
+    {%- if kept %}
+    union all
+    select
+        summarized.xero_journal_id,
+        summarized.line_count,
+        summarized.receivables_gross_eur,
+        summarized.revenue_net_eur,
+        summarized.output_vat_eur,
+        summarized.revenue_line_count
+    from {{ this }} as summarized
+    where summarized.xero_journal_id not in (select summed_journals.xero_journal_id from summed_journals)
+    {%- endif %}
 
 ),
 

@@ -1,5 +1,6 @@
 {#- Incremental (macros/incremental/staging_incremental.sql): journals never change once
-    posted, so a rebuild stages only the journal lines not staged yet. -#}
+    posted, so a rebuild stages only the journal lines not staged yet, marked with the dbt
+    invocation that staged them (int_journals_summarized sums only their journals'). -#}
 {{
     config(
         materialized='incremental',
@@ -34,7 +35,8 @@ renamed as (
         {{ money(column_or_null(cols, 'net_amount', 'decimal(18, 2)')) }} as net_amount,
         {{ money(column_or_null(cols, 'gross_amount', 'decimal(18, 2)')) }} as gross_amount,
         {{ money(column_or_null(cols, 'tax_amount', 'decimal(18, 2)')) }} as tax_amount,
-        {{ column_or_null(cols, 'tax_type', 'varchar') }} as tax_type
+        {{ column_or_null(cols, 'tax_type', 'varchar') }} as tax_type,
+        '{{ invocation_id }}' as staged_in_invocation
 
     from source
 
