@@ -503,6 +503,22 @@ def test_a_push_day_reaches_the_work_on_the_pushed_drafts(rebuilt, tmp_path: Pat
         "select count(distinct work_item_id) from int_work_billings_linked "
         f"where invoice_number in (select invoice_number from stg_xero__invoices where reference in ({listed}))",
     ) == [(len(on_the_drafts),)]
+    # the journal summaries summed the lines of the two new journals alone (the others'
+    # totals kept), and still equal a build from scratch (below)
+    results = json.loads(_run_results(warehouse).read_text(encoding="utf-8"))
+    (summarized,) = [
+        r for r in results["results"] if r["unique_id"].endswith(".int_journals_summarized")
+    ]
+    assert "summed_journals" in summarized["compiled_code"]
+    invocation = results["metadata"]["invocation_id"]
+    assert _rows(
+        warehouse,
+        "select count(distinct lines.xero_journal_id), bool_and(invoices.reference in "
+        f"({listed})) from stg_xero__journal_lines as lines "
+        "inner join stg_xero__journals as journals using (xero_journal_id) "
+        "inner join stg_xero__invoices as invoices on journals.source_id = invoices.xero_invoice_id "
+        f"where lines.staged_in_invocation = '{invocation}'",
+    ) == [(2, True)]
     _assert_equals_a_build_from_scratch_of(
         pushed_world, world.as_of, warehouse, tmp_path / "pushed-scratch.duckdb"
     )
