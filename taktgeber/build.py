@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -245,9 +246,9 @@ def import_push_ledger(warehouse: Path, ledger_file: Path | None) -> int:
                     "currency": r.get("currency"),
                     "billing_month": r.get("billing_month"),
                     "tax_category": r.get("tax_category"),
-                    "subtotal": _decimal(r.get("subtotal")),
-                    "total_tax": _decimal(r.get("total_tax")),
-                    "total": _decimal(r.get("total")),
+                    "subtotal": _decimal(r.get("subtotal"), 2, ledger_file, r, "subtotal"),
+                    "total_tax": _decimal(r.get("total_tax"), 2, ledger_file, r, "total_tax"),
+                    "total": _decimal(r.get("total"), 2, ledger_file, r, "total"),
                     "loaded_at": loaded_at,
                 }
             )
@@ -259,9 +260,15 @@ def import_push_ledger(warehouse: Path, ledger_file: Path | None) -> int:
                         "line_no": line["line_no"],
                         "kind": line.get("kind"),
                         "description": line.get("description"),
-                        "quantity": _decimal(line.get("quantity")),
-                        "unit_amount": _decimal(line.get("unit_amount")),
-                        "line_amount": _decimal(line.get("line_amount")),
+                        "quantity": _decimal(
+                            line.get("quantity"), 4, ledger_file, r, "quantity", line
+                        ),
+                        "unit_amount": _decimal(
+                            line.get("unit_amount"), 4, ledger_file, r, "unit_amount", line
+                        ),
+                        "line_amount": _decimal(
+                            line.get("line_amount"), 2, ledger_file, r, "line_amount", line
+                        ),
                         "account_code": line.get("account_code"),
                         "harvest_project_id": line.get("harvest_project_id"),
                         "service_type": line.get("service_type"),
@@ -865,8 +872,28 @@ def _timestamp(value: str | None) -> datetime | None:
     return parsed
 
 
-def _decimal(value: object) -> object:
-    return None if value is None else to_decimal(value)
+def _decimal(
+    value: object,
+    places: int,
+    ledger_file: Path,
+    record: dict[str, Any],
+    name: str,
+    line: dict[str, Any] | None = None,
+) -> Decimal | None:
+    """A ledger amount as exact as its column (``places`` decimals): one with more is
+    refused, never rounded on its way in."""
+    if value is None:
+        return None
+    amount = to_decimal(value)
+    if amount != amount.quantize(Decimal(1).scaleb(-places)):
+        where = f"draft {record.get('draft_key')}" + (
+            f", line {line.get('line_no')}" if line is not None else ""
+        )
+        raise ConfigError(
+            f"push ledger {ledger_file}: {where}, field {name}: {value!r} has more than "
+            f"{places} decimal places; correct it in the ledger (amounts are stored exactly)"
+        )
+    return amount
 
 
 def _text(value: object) -> str | None:

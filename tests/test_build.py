@@ -3,6 +3,7 @@ shared small world built end to end."""
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import time
@@ -27,6 +28,7 @@ from taktgeber.build import (
     print_report,
     run_dbt,
 )
+from taktgeber.config import ConfigError
 from taktgeber.verify import compare_findings
 
 LEDGER = [
@@ -96,6 +98,23 @@ def test_push_ledger_import_is_typed_and_replaces_the_same_drafts(tmp_path: Path
     assert [r[:4] for r in records] == [("TG-aaaaaaaaaaaa", "succeeded", Decimal("2000.00"), 502)]
     assert str(records[0][4]) == "2026-06-01 06:00:00"
     assert lines == [(1, Decimal("2.5000"), [7, 3], []), (2, Decimal("1.0000"), [], ["403"])]
+
+
+def test_a_ledger_amount_finer_than_its_column_is_refused_with_its_draft_and_field(
+    tmp_path: Path,
+):
+    warehouse = tmp_path / "w.duckdb"
+    ledger = tmp_path / "push_ledger.json"
+    record = copy.deepcopy(LEDGER[0])
+    record["lines"][1]["line_amount"] = "1700.005"
+    ledger.write_text(json.dumps([record]))
+    with pytest.raises(ConfigError) as refused:
+        import_push_ledger(warehouse, ledger)
+    assert str(refused.value) == (
+        f"push ledger {ledger}: draft TG-aaaaaaaaaaaa, line 2, field line_amount: "
+        "'1700.005' has more than 2 decimal places; correct it in the ledger "
+        "(amounts are stored exactly)"
+    )
 
 
 def test_push_ledger_tables_exist_without_a_ledger(tmp_path: Path):
