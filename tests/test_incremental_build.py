@@ -560,6 +560,37 @@ def test_a_push_to_xero_reloaded_over_http_reaches_only_the_work_it_billed(
     _assert_equals_a_build_from_scratch(world, warehouse, tmp_path / "push-scratch.duckdb")
 
 
+def test_a_new_journal_line_naming_no_journal_keeps_every_other_journals_totals(
+    built_small_world, tmp_path: Path
+):
+    """A day's load brings one journal line that names no journal (malformed): the
+    journal summary sums only what was staged now and keeps every other journal's totals
+    (a null among the journals it sums must not drop them), as a build from scratch
+    gives them."""
+    world = built_small_world
+    warehouse = _a_built_copy(world, tmp_path)
+    before = _rows(warehouse, "select count(*), sum(line_count) from int_journals_summarized")
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        "insert into raw_xero.journal_lines select * replace "
+        "('orphan-line' as journal_line_id, null as journal_id) "
+        "from raw_xero.journal_lines limit 1"
+    )
+    con.close()
+    result = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
+    assert result.ok, result.failures
+    assert result.rebuilt_from == ["raw_xero.journal_lines"]
+    results = json.loads(_run_results(warehouse).read_text(encoding="utf-8"))
+    (summarized,) = [
+        r for r in results["results"] if r["unique_id"].endswith(".int_journals_summarized")
+    ]
+    assert "summed_journals" in summarized["compiled_code"]
+    assert (
+        _rows(warehouse, "select count(*), sum(line_count) from int_journals_summarized") == before
+    )
+    _assert_equals_a_build_from_scratch(world, warehouse, tmp_path / "scratch.duckdb")
+
+
 def test_a_first_narrowed_rebuild_of_payments_alone_finds_every_note_it_reads(
     built_small_world, tmp_path: Path
 ):

@@ -50,6 +50,7 @@ summed_journals as (
     select journal_lines.xero_journal_id
     from journal_lines
     where journal_lines.staged_in_invocation = '{{ invocation_id }}'
+        and journal_lines.xero_journal_id is not null
     union
     select journals.xero_journal_id
     from journals
@@ -101,7 +102,8 @@ totals as (
         summarized.output_vat_eur,
         summarized.revenue_line_count
     from {{ this }} as summarized
-    where summarized.xero_journal_id not in (select summed_journals.xero_journal_id from summed_journals)
+    anti join summed_journals
+        on summarized.xero_journal_id = summed_journals.xero_journal_id
     {%- endif %}
 
 ),
