@@ -200,17 +200,17 @@ def compare_rebuilt_models(warehouse: Path, other: Path) -> list[str]:
     try:
         differing = []
         for name, order_by in REBUILT_MODELS.items():
+            columns = con.execute(
+                f"select column_name, column_type from (describe {name})"
+            ).fetchall()
+            # the staged facts' staging invocation (time entries, journal lines)
             exclude = (
                 " exclude (staged_in_invocation)"
-                if name in ("stg_harvest__time_entries", "stg_xero__journal_lines")
+                if any(column == "staged_in_invocation" for column, _ in columns)
                 else ""
             )
             doubles = [
-                f"round({column}, 6) as {column}"
-                for column, kind in con.execute(
-                    f"select column_name, column_type from (describe {name})"
-                ).fetchall()
-                if kind == "DOUBLE"
+                f"round({column}, 6) as {column}" for column, kind in columns if kind == "DOUBLE"
             ]
             replace = f" replace ({', '.join(doubles)})" if doubles else ""
             sql = f"select *{exclude}{replace} from {name} order by {order_by}"

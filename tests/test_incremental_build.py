@@ -505,12 +505,8 @@ def test_a_push_day_reaches_the_work_on_the_pushed_drafts(rebuilt, tmp_path: Pat
     ) == [(len(on_the_drafts),)]
     # the journal summaries summed the lines of the two new journals alone (the others'
     # totals kept), and still equal a build from scratch (below)
-    results = json.loads(_run_results(warehouse).read_text(encoding="utf-8"))
-    (summarized,) = [
-        r for r in results["results"] if r["unique_id"].endswith(".int_journals_summarized")
-    ]
-    assert "summed_journals" in summarized["compiled_code"]
-    invocation = results["metadata"]["invocation_id"]
+    invocation, summarized = _compiled_in_last_run(warehouse, "int_journals_summarized")
+    assert "summed_journals" in summarized
     assert _rows(
         warehouse,
         "select count(distinct lines.xero_journal_id), bool_and(invoices.reference in "
@@ -570,21 +566,16 @@ def test_a_new_journal_line_naming_no_journal_keeps_every_other_journals_totals(
     world = built_small_world
     warehouse = _a_built_copy(world, tmp_path)
     before = _rows(warehouse, "select count(*), sum(line_count) from int_journals_summarized")
-    con = duckdb.connect(str(warehouse))
-    con.execute(
+    result = _edited_and_built(
+        world,
+        warehouse,
         "insert into raw_xero.journal_lines select * replace "
         "('orphan-line' as journal_line_id, null as journal_id) "
-        "from raw_xero.journal_lines limit 1"
+        "from raw_xero.journal_lines limit 1",
     )
-    con.close()
-    result = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
     assert result.ok, result.failures
     assert result.rebuilt_from == ["raw_xero.journal_lines"]
-    results = json.loads(_run_results(warehouse).read_text(encoding="utf-8"))
-    (summarized,) = [
-        r for r in results["results"] if r["unique_id"].endswith(".int_journals_summarized")
-    ]
-    assert "summed_journals" in summarized["compiled_code"]
+    assert "summed_journals" in _compiled_in_last_run(warehouse, "int_journals_summarized")[1]
     assert (
         _rows(warehouse, "select count(*), sum(line_count) from int_journals_summarized") == before
     )
@@ -601,13 +592,12 @@ def test_a_first_narrowed_rebuild_of_payments_alone_finds_every_note_it_reads(
     scratch."""
     world = built_small_world
     warehouse = _a_built_copy(world, tmp_path)
-    con = duckdb.connect(str(warehouse))
-    con.execute(
+    result = _edited_and_built(
+        world,
+        warehouse,
         "update raw_xero.payments set reference = coalesce(reference, '') || ' corrected' "
-        "where payment_id = (select min(payment_id) from raw_xero.payments)"
+        "where payment_id = (select min(payment_id) from raw_xero.payments)",
     )
-    con.close()
-    result = build(world=world.world, as_of=world.as_of, warehouse=warehouse)
     assert result.ok, result.failures
     assert result.rebuilt_from == ["raw_xero.payments"]
     assert _rows(
@@ -981,3 +971,18 @@ def test_a_kpi_mart_whose_columns_changed_asks_for_a_full_refresh(rebuilt, tmp_p
 
 def _run_results(warehouse: Path) -> Path:
     return build_dirs(warehouse)[0] / "run_results.json"
+
+
+def _compiled_in_last_run(warehouse: Path, model: str) -> tuple[str, str]:
+    """The last dbt run's invocation id and the SQL it compiled for ``model``."""
+    results = json.loads(_run_results(warehouse).read_text(encoding="utf-8"))
+    (node,) = [r for r in results["results"] if r["unique_id"].endswith(f".{model}")]
+    return results["metadata"]["invocation_id"], node["compiled_code"]
+
+
+def _edited_and_built(world, warehouse: Path, sql: str):
+    """``sql`` run on ``warehouse`` (a day's change to its raw tables), then a build."""
+    con = duckdb.connect(str(warehouse))
+    con.execute(sql)
+    con.close()
+    return build(world=world.world, as_of=world.as_of, warehouse=warehouse)
