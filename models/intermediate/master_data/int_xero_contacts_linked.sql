@@ -1,7 +1,10 @@
 {#- One row per Xero contact: the HubSpot company it belongs to and how it was linked
     (DESIGN.md §4): `id` (ContactNumber = company id), else `vat_id` (TaxNumber = the
     company's VAT id), else `name` (normalised names equal), else `none`. Where a VAT id
-    or a name fits several companies, the lowest company id wins. -#}
+    or a name fits several companies, the lowest company id wins. It reads no invoices,
+    so a day's invoices, payments or pushed drafts leave it (and the companies linked
+    through it) as built: whether a contact with sales invoices is a customer contact is
+    decided where it is read, in chk_customer_unmatched. -#}
 
 with
 
@@ -14,12 +17,6 @@ contacts as (
 companies as (
 
     select * from {{ ref('stg_hubspot__companies') }}
-
-),
-
-invoices as (
-
-    select * from {{ ref('stg_xero__invoices') }}
 
 ),
 
@@ -45,14 +42,6 @@ company_by_name as (
 
 ),
 
-contacts_with_receivables as (
-
-    select distinct invoices.xero_contact_id
-    from invoices
-    where invoices.invoice_type = 'ACCREC'
-
-),
-
 matched as (
 
     select
@@ -60,8 +49,7 @@ matched as (
         contacts.contact_name,
         contacts.contact_number,
         contacts.tax_number,
-        contacts.is_customer or contacts_with_receivables.xero_contact_id is not null
-            as is_customer_contact,
+        contacts.is_customer,
         by_id.hubspot_company_id as company_by_id,
         company_by_vat.hubspot_company_id as company_by_vat,
         company_by_name.hubspot_company_id as company_by_name
@@ -72,8 +60,6 @@ matched as (
         on tg_compact_vat_id(contacts.tax_number) = company_by_vat.vat_key
     left join company_by_name
         on tg_normalize_name(contacts.contact_name) = company_by_name.name_key
-    left join contacts_with_receivables
-        on contacts.xero_contact_id = contacts_with_receivables.xero_contact_id
 
 ),
 
@@ -82,7 +68,7 @@ final as (
     select
         matched.xero_contact_id,
         matched.contact_name,
-        matched.is_customer_contact,
+        matched.is_customer,
         coalesce(matched.company_by_id, matched.company_by_vat, matched.company_by_name)
             as hubspot_company_id,
         case

@@ -61,6 +61,16 @@ contact_invoices as (
 
 ),
 
+contacts_with_receivables as (
+
+    -- a customer contact: Xero says IsCustomer, or it has a sales (ACCREC) invoice of any
+    -- status
+    select distinct invoices.xero_contact_id
+    from invoices
+    where invoices.invoice_type = 'ACCREC'
+
+),
+
 unmatched_contacts as (
 
     select
@@ -83,7 +93,10 @@ unmatched_contacts as (
     from contacts
     left join contact_invoices
         on contacts.xero_contact_id = contact_invoices.xero_contact_id
-    where contacts.is_customer_contact
+    where (
+            contacts.is_customer
+            or contacts.xero_contact_id in (select contacts_with_receivables.xero_contact_id from contacts_with_receivables)
+        )
         and contacts.contact_link_method <> 'id'
 
 ),
