@@ -503,8 +503,8 @@ def test_a_push_day_reaches_the_work_on_the_pushed_drafts(rebuilt, tmp_path: Pat
         "select count(distinct work_item_id) from int_work_billings_linked "
         f"where invoice_number in (select invoice_number from stg_xero__invoices where reference in ({listed}))",
     ) == [(len(on_the_drafts),)]
-    # the journal summaries summed the lines of the two new journals alone (the others'
-    # totals kept), and still equal a build from scratch (below)
+    # the journal summaries summed the lines of the two new journals alone and wrote only
+    # their rows (the others kept), and still equal a build from scratch (below)
     invocation, summarized = _compiled_in_last_run(warehouse, "int_journals_summarized")
     assert "summed_journals" in summarized
     assert _rows(
@@ -515,6 +515,10 @@ def test_a_push_day_reaches_the_work_on_the_pushed_drafts(rebuilt, tmp_path: Pat
         "inner join stg_xero__invoices as invoices on journals.source_id = invoices.xero_invoice_id "
         f"where lines.staged_in_invocation = '{invocation}'",
     ) == [(2, True)]
+    assert _rows(
+        warehouse,
+        f"select count(*) from int_journals_summarized where staged_in_invocation = '{invocation}'",
+    ) == [(2,)]
     _assert_equals_a_build_from_scratch_of(
         pushed_world, world.as_of, warehouse, tmp_path / "pushed-scratch.duckdb"
     )
