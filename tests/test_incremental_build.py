@@ -415,6 +415,15 @@ def test_a_rebuild_after_invoices_paid_keeps_the_per_entry_rows_and_one_after_a_
         "select invoice_number from int_xero_invoices_enriched order by rowid desc limit 2",
     )
     assert {r[0] for r in last_written} == {p["invoice_number"] for p in paid}
+    # and only their rows computed (macros/incremental/changed_inputs.sql): their inputs
+    # alone changed, the two invoices and their new payments
+    paid_ids = _rows(
+        warehouse,
+        f"select xero_invoice_id from stg_xero__invoices where invoice_number in ({numbers}) "
+        "order by 1",
+    )
+    for model in ("int_xero_invoices_enriched", "int_invoices_receivable_measured"):
+        assert _changed_inputs(warehouse, model) == [r[0] for r in paid_ids]
     _assert_equals_a_build_from_scratch(world, warehouse, tmp_path / "paid-scratch.duckdb")
 
     # a late payment's date corrected in Xero to a week after the due date, in the next
@@ -448,6 +457,7 @@ def test_a_rebuild_after_invoices_paid_keeps_the_per_entry_rows_and_one_after_a_
     assert unvoided.ok, unvoided.failures
     assert unvoided.rebuilt_from == ["raw_xero.invoices"]
     assert _changed_billing_inputs(warehouse) == [f"invoice:{voided_id}"]
+    assert _changed_inputs(warehouse, "int_xero_invoices_enriched") == [voided_id]
     assert billed_on_it and _reached_work_items(warehouse) == billed_on_it
     # time to invoice and realisation: only the months its work was or is first invoiced in
     invoiced_after = _first_invoice_months(warehouse, billed_on_it)
@@ -791,6 +801,17 @@ def _changed_billing_inputs(warehouse: Path) -> list[str]:
             warehouse,
             "select distinct fingerprint_key "
             "from taktgeber_meta.changed__int_billing_inputs_fingerprinted order by 1",
+        )
+    ]
+
+
+def _changed_inputs(warehouse: Path, model: str) -> list[str]:
+    """The invoices whose inputs the last build of ``model`` (narrowed by changed inputs)
+    found changed, and computed."""
+    return [
+        r[0]
+        for r in _rows(
+            warehouse, f"select key_value from taktgeber_meta.changed_inputs__{model} order by 1"
         )
     ]
 

@@ -18,7 +18,10 @@
     passing build) writes only the rows that differ (`replace_rows_that_differ`): on a
     day with a few new or paid invoices most rows are the same, and writing a whole table
     again (DuckDB compresses every string column anew, mostly at the next checkpoint) cost
-    more than computing it. Any other build replaces the table. -#}
+    more than computing it. A table narrowed by changed inputs (`changed_inputs`,
+    macros/incremental/changed_inputs.sql) computes only the keys whose inputs changed
+    then, and keeps its inputs' hashes after every build. Any other build replaces the
+    table. -#}
 {% materialization table, adapter="duckdb", supported_languages=['sql'] %}
 
   {%- set existing_relation = load_cached_relation(this) -%}
@@ -27,12 +30,18 @@
   {%- set other_type = existing_relation if existing_relation is not none
         and not existing_relation.is_table else none -%}
   {% call build_in_one_statement(replacing=other_type) -%}
-    {%- if rebuilds_by_difference(existing_relation) -%}
+    {%- if narrowed_by_changed_inputs() -%}
+    {{ replace_rows_of_changed_inputs(target_relation, compiled_code, config.get('unique_key')) }}
+    {%- elif rebuilds_by_difference(existing_relation) -%}
     {{ replace_rows_that_differ(
         target_relation, compiled_code, config.get('unique_key'),
         keep_replaced=config.get('keep_replaced_rows', false)) }}
     {%- else -%}
     {{ create_or_replace_table_as(target_relation, compiled_code) }}
+    {%- endif -%}
+    {%- if config.get('changed_inputs') is not none and not narrowed_by_changed_inputs() %}
+    {#- the statements above end with `;` #}
+    {{ keep_changed_inputs() }}
     {%- endif -%}
   {%- endcall %}
 

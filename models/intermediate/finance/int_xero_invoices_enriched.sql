@@ -4,13 +4,18 @@
     cash-discount account included; deleted ones excluded), credit-note allocations
     credited by then (int_credit_allocations_dated: the one home of that rule; the
     corrections and the billed-at-most-once test read `credited_amount` from here), amount
-    due, days past due and dunning level. -#}
+    due, days past due and dunning level. A rebuild after a day's Xero changes computes
+    only the invoices whose rows, payments or credit allocations changed
+    (`changed_inputs_only`, macros/incremental/changed_inputs.sql). -#}
+
+-- depends_on: {{ ref('int_xero_invoice_inputs_hashed') }}
 
 with
 
 invoices as (
 
     select * from {{ ref('stg_xero__invoices') }}
+    where {{ changed_inputs_only('xero_invoice_id') }}
 
 ),
 
@@ -23,12 +28,14 @@ contacts_linked as (
 payments as (
 
     select * from {{ ref('stg_xero__payments') }}
+    where {{ changed_inputs_only('xero_invoice_id') }}
 
 ),
 
 credit_allocations as (
 
     select * from {{ ref('int_credit_allocations_dated') }}
+    where {{ changed_inputs_only('xero_invoice_id') }}
 
 ),
 

@@ -2,12 +2,17 @@
 
 {#- One row per "invoice" of the KPIs (DESIGN.md §8): an ACCREC invoice, AUTHORISED or
     PAID, that exists in Xero. Amounts in EUR use the FX seed at the invoice date; the
-    invoice's customer is the HubSpot company its Xero contact links to. -#}
+    invoice's customer is the HubSpot company its Xero contact links to. A rebuild after a
+    day's Xero changes computes only the invoices whose rows, payments or credit
+    allocations changed (`changed_inputs_only`, macros/incremental/changed_inputs.sql). -#}
+
+-- depends_on: {{ ref('int_xero_invoice_inputs_hashed') }}
 
 with
 
 invoices as (
     select * from {{ ref('stg_xero__invoices') }}
+    where {{ changed_inputs_only('xero_invoice_id') }}
 ),
 
 contacts as (
@@ -20,6 +25,7 @@ fx_rates as (
 
 settlements as (
     select * from {{ ref('int_invoice_settlements_unioned') }}
+    where {{ changed_inputs_only('xero_invoice_id') }}
 ),
 
 posted as (
