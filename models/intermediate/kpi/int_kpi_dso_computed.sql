@@ -18,6 +18,10 @@ with
 
 balances as (
     select * from {{ ref('int_receivables_month_ended') }}
+    {%- if narrow %}
+    -- a narrowed rebuild that recomputes no month reads nothing
+    where {{ reached_first_month() }} is not null
+    {%- endif %}
 ),
 
 kpi_balances as (
@@ -31,6 +35,9 @@ kpi_balances as (
 
 invoices as (
     select * from {{ ref('int_invoices_receivable_measured') }}
+    {%- if narrow %}
+    where {{ reached_first_month() }} is not null
+    {%- endif %}
 ),
 
 running as (

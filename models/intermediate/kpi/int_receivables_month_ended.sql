@@ -18,6 +18,11 @@ with
 
 months as (
     select * from {{ ref('int_kpi_months_spined') }}
+    {%- if narrow %}
+    -- a narrowed rebuild that recomputes no month (a day's time entries alone) reads
+    -- nothing: every later step starts from the months
+    where {{ reached_first_month() }} is not null
+    {%- endif %}
 ),
 
 invoices as (
