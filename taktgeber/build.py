@@ -214,10 +214,15 @@ def print_report(result: BuildResult) -> None:
 
 
 def import_push_ledger(warehouse: Path, ledger_file: Path | None) -> int:
-    """Create the push-ledger tables; import a ledger export (replacing those drafts)."""
+    """Create the push-ledger tables and the schema of the models' notes
+    (`taktgeber_meta`); import a ledger export (replacing those drafts)."""
     con = duckdb.connect(str(warehouse))
     try:
         con.execute(PUSH_LEDGER_TABLES_DDL)
+        # The models' hooks keep their notes there. Created before dbt runs: two hooks
+        # creating it side by side, as on a first build, conflict in DuckDB's catalog
+        # (a write-write conflict fails the second model).
+        con.execute("create schema if not exists taktgeber_meta")
         if ledger_file is None:
             return 0
         records: list[dict[str, Any]] = json.loads(ledger_file.read_text(encoding="utf-8"))
