@@ -126,6 +126,28 @@ def test_push_ledger_tables_exist_without_a_ledger(tmp_path: Path):
     assert count == (0,)
 
 
+def test_the_notes_schema_exists_before_any_model_writes_a_note(tmp_path: Path):
+    """Two models' hooks that create `taktgeber_meta` side by side on a first build
+    conflict in DuckDB's catalog: it is there before dbt runs, and then two transactions
+    may both create their notes in it."""
+    warehouse = tmp_path / "w.duckdb"
+    import_push_ledger(warehouse, None)
+    con = duckdb.connect(str(warehouse))
+    try:
+        first, second = con.cursor(), con.cursor()
+        for cursor, name in ((first, "a"), (second, "b")):
+            cursor.execute("begin")
+            cursor.execute("create schema if not exists taktgeber_meta")
+            cursor.execute(f"create table taktgeber_meta.{name} as select 1 as x")
+        first.execute("commit")
+        second.execute("commit")
+        assert con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'taktgeber_meta'"
+        ).fetchone() == (2,)
+    finally:
+        con.close()
+
+
 def test_world_seeds_replace_the_repos_own(tmp_path: Path):
     world_seeds = tmp_path / "seeds"
     world_seeds.mkdir()
