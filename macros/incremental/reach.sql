@@ -130,8 +130,8 @@
     dbt invocation (none of its inputs changed), or its post_hook compared its rows with
     the ones the last build left (it could not on a first build, or after its columns
     changed). Which contacts have sales invoices (a customer contact) reaches no
-    per-entry model: only chk_customer_unmatched, which is built whole. Asked when each narrowed model is compiled,
-    after the fingerprint's build (int_work_billings_linked and int_receivables_month_ended
+    per-entry model: only chk_customer_unmatched, which is built whole. Asked when each
+    narrowed model is compiled, after the fingerprint's build (int_work_billings_linked and int_receivables_month_ended
     depend on it, and every other caller on one of them). -#}
 {% macro invoice_changes_reach_bounded() %}
     {%- set note = meta_table_comments('changed__' ~ billing_inputs_fingerprint().alias) -%}

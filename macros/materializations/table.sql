@@ -29,8 +29,10 @@
 
   {%- set other_type = existing_relation if existing_relation is not none
         and not existing_relation.is_table else none -%}
+  {#- asked once: it reads the catalog #}
+  {%- set narrowed = narrowed_by_changed_inputs() -%}
   {% call build_in_one_statement(replacing=other_type) -%}
-    {%- if narrowed_by_changed_inputs() -%}
+    {%- if narrowed -%}
     {{ replace_rows_of_changed_inputs(target_relation, compiled_code, config.get('unique_key')) }}
     {%- elif rebuilds_by_difference(existing_relation) -%}
     {{ replace_rows_that_differ(
@@ -39,7 +41,7 @@
     {%- else -%}
     {{ create_or_replace_table_as(target_relation, compiled_code) }}
     {%- endif -%}
-    {%- if config.get('changed_inputs') is not none and not narrowed_by_changed_inputs() %}
+    {%- if config.get('changed_inputs') is not none and not narrowed %}
     {#- the statements above end with `;` #}
     {{ keep_changed_inputs() }}
     {%- endif -%}

@@ -11,11 +11,21 @@
 
 with
 
+{%- if kept %}
+
+summed_journals as (
+
+    -- the journals this rebuild writes (noted by the pre_hook)
+    select summed.xero_journal_id from {{ summed_journals_note() }} as summed
+
+),
+{%- endif %}
+
 journals as (
 
     select * from {{ ref('stg_xero__journals') }}
     {%- if kept %}
-    where xero_journal_id in (select summed.xero_journal_id from {{ summed_journals_note() }} as summed)
+    where xero_journal_id in (select summed_journals.xero_journal_id from summed_journals)
         or xero_journal_id is null
     {%- endif %}
 
@@ -47,16 +57,6 @@ roles as (
     from account_roles
 
 ),
-
-{%- if kept %}
-
-summed_journals as (
-
-    -- the journals this rebuild writes (noted by the pre_hook)
-    select summed.xero_journal_id from {{ summed_journals_note() }} as summed
-
-),
-{%- endif %}
 
 lines_classified as (
 
